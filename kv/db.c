@@ -1,0 +1,331 @@
+/*
+ * kv/db.c - opening and closing stores: URI parsing, backend detection
+ * from a file's first bytes, the batched-durability flusher, stat and sync.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define PROBE_BYTES 4096
+
+static atomic_ulong next_serial = 1;
+
+/* Split "scheme:path" when scheme names a backend; otherwise the whole
+ * string is a plain path and *be stays NULL. */
+static const char *split_uri(const kv__backend **be, const char *uri)
+{
+	const char *colon = strchr(uri, ':');
+
+	*be = NULL;
+	if (colon && colon != uri) {
+		*be = kv__backend_find(uri, (size_t)(colon - uri));
+		if (*be)
+			return colon + 1;
+	}
+	return uri;
+}
+
+/* Read a file's first bytes and name the backend that recognises them. */
+static kv_status probe_file(const kv__backend **out, const char *path)
+{
+	unsigned char head[PROBE_BYTES];
+	const kv__backend *const *b;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return kv__error(errno == EACCES ? KV_EREADONLY : KV_EIO,
+		                 "%s: cannot read: %s", path, strerror(errno));
+	n = read(fd, head, sizeof head);
+	close(fd);
+	if (n < 0)
+		return kv__error(KV_EIO, "%s: cannot read: %s", path,
+		                 strerror(errno));
+	for (b = kv__backends; *b; b++) {
+		if ((*b)->probe(head, (size_t)n)) {
+			*out = *b;
+			return KV_OK;
+		}
+	}
+	*out = NULL;
+	return KV_OK;
+}
+
+/* Decide which backend opens path: the one the URI names, the one that
+ * recognises an existing file, or the default for a new file. */
+static kv_status choose_backend(const kv__backend **out,
+                                const kv__backend *named, const char *path,
+                                unsigned int flags)
+{
+	const kv__backend *found;
+	struct stat st;
+	kv_status rc;
+
+	if (stat(path, &st) != 0) {
+		if (errno != ENOENT)
+			return kv__error(KV_EIO, "%s: %s", path, strerror(errno));
+		if ((flags & KV_OPEN_CREATE) != KV_OPEN_CREATE)
+			return kv__error(KV_ENOENT, "%s: no such store "
+			                 "(open with create to make one)", path);
+		*out = named ? named : kv__backends[0];
+		return KV_OK;
+	}
+	if (S_ISDIR(st.st_mode))
+		return kv__error(KV_EFORMAT, "%s: is a directory, not a store",
+		                 path);
+	if (!S_ISREG(st.st_mode))
+		return kv__error(KV_EFORMAT, "%s: not a regular file", path);
+	if (st.st_size == 0)
+		return kv__error(KV_EFORMAT, "%s: empty file, not a store", path);
+	rc = probe_file(&found, path);
+	if (rc)
+		return rc;
+	if (!found)
+		return kv__error(KV_EFORMAT, "%s: not a store of any known "
+		                 "backend (damaged or foreign file)", path);
+	if (named && named != found)
+		return kv__error(KV_EFORMAT, "%s: is a %s store, not %s", path,
+		                 found->name, named->name);
+	*out = found;
+	return KV_OK;
+}
+
+static int valid_flags(unsigned int flags)
+{
+	return flags == KV_OPEN_READONLY || flags == KV_OPEN_READWRITE ||
+	       flags == KV_OPEN_CREATE || flags == KV_OPEN_TRUNCATE;
+}
+
+/* Background thread of a batched store: sync whatever was committed, at
+ * most sync_interval_ms after the commit. */
+static void *flusher_main(void *arg)
+{
+	kv_db *db = arg;
+	struct timespec until;
+	int stop;
+
+	pthread_mutex_lock(&db->flush_lock);
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += db->sync_interval_ms / 1000;
+		until.tv_nsec += (long)(db->sync_interval_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		while (!db->flush_stop &&
+		       pthread_cond_timedwait(&db->flush_cond, &db->flush_lock,
+		                              &until) != ETIMEDOUT)
+			;
+		stop = db->flush_stop;
+		pthread_mutex_unlock(&db->flush_lock);
+		if (atomic_exchange(&db->dirty, 0)) {
+			kv__enter(db);
+			pthread_mutex_lock(&db->write_lock);
+			(void)db->be->sync(db->env);
+			pthread_mutex_unlock(&db->write_lock);
+		}
+		if (stop)
+			return NULL;
+		pthread_mutex_lock(&db->flush_lock);
+	}
+}
+
+void kv__db_committed(kv_db *db)
+{
+	if (db->batched)
+		atomic_store(&db->dirty, 1);
+}
+
+/* Allocate a handle for path with its locks; the backend is not open. */
+static kv_status db_new(kv_db **out, const char *path,
+                        const kv_open_options *o)
+{
+	kv_db *db = calloc(1, sizeof *db);
+
+	if (!db || !(db->path = strdup(path))) {
+		free(db);
+		return kv__error(KV_ENOMEM, "out of memory");
+	}
+	db->serial = atomic_fetch_add(&next_serial, 1);
+	db->flags = o->flags;
+	db->batched = o->durability == KV_DURABLE_BATCHED &&
+	              o->flags != KV_OPEN_READONLY;
+	db->sync_interval_ms = o->sync_interval_ms ? o->sync_interval_ms : 1;
+	pthread_mutex_init(&db->write_lock, NULL);
+	pthread_mutex_init(&db->flush_lock, NULL);
+	pthread_cond_init(&db->flush_cond, NULL);
+	*out = db;
+	return KV_OK;
+}
+
+static void db_free(kv_db *db)
+{
+	pthread_mutex_destroy(&db->write_lock);
+	pthread_mutex_destroy(&db->flush_lock);
+	pthread_cond_destroy(&db->flush_cond);
+	db->magic = KV__DEAD_MAGIC;
+	free(db->path);
+	free(db);
+}
+
+static kv_status check_options(const kv_open_options *o)
+{
+	if (o->version != KV_OPEN_OPTIONS_VERSION)
+		return kv__error(KV_EINVAL, "kv_db_open: options version %u, "
+		                 "expected %u (use KV_OPEN_OPTIONS_INIT)",
+		                 o->version, KV_OPEN_OPTIONS_VERSION);
+	if (!valid_flags(o->flags))
+		return kv__error(KV_EINVAL, "kv_db_open: bad flags 0x%x",
+		                 o->flags);
+	if (o->durability != KV_DURABLE_SYNC &&
+	    o->durability != KV_DURABLE_BATCHED)
+		return kv__error(KV_EINVAL, "kv_db_open: bad durability %d",
+		                 (int)o->durability);
+	if (o->mode & ~07777u)
+		return kv__error(KV_EINVAL, "kv_db_open: bad mode 0%o", o->mode);
+	return KV_OK;
+}
+
+kv_status kv_db_open(kv_db **out, const char *uri,
+                     const kv_open_options *opts)
+{
+	static const kv_open_options defaults = KV_OPEN_OPTIONS_INIT;
+	const kv_open_options *o = opts ? opts : &defaults;
+	const kv__backend *named, *be = NULL;
+	kv__bopen args;
+	kv_db *db = NULL;
+	const char *path;
+	kv_status rc;
+
+	kv__enter(NULL);
+	if (!out)
+		return kv__error(KV_EINVAL, "kv_db_open: out is NULL");
+	if (!uri)
+		return kv__error(KV_EINVAL, "kv_db_open: uri is NULL");
+	if ((rc = check_options(o)))
+		return rc;
+	path = split_uri(&named, uri);
+	if (!*path)
+		return kv__error(KV_EINVAL, "kv_db_open: empty path in '%s'",
+		                 uri);
+	if ((rc = choose_backend(&be, named, path, o->flags)))
+		return rc;
+	if ((rc = db_new(&db, path, o)))
+		return rc;
+
+	args.path = db->path;
+	args.flags = o->flags;
+	args.mode = o->mode ? o->mode : 0600;
+	args.sync_each_commit = !db->batched;
+	db->be = be;
+	if ((rc = be->open(&db->env, &args)))
+		goto done;
+	if (db->batched &&
+	    pthread_create(&db->flusher, NULL, flusher_main, db) != 0) {
+		be->close(db->env);
+		rc = kv__error(KV_ENOMEM, "%s: cannot start sync thread", path);
+		goto done;
+	}
+	db->magic = KV__DB_MAGIC;
+	*out = db;
+	db = NULL;
+done:
+	if (db)
+		db_free(db);
+	return rc;
+}
+
+kv_status kv_db_close(kv_db *db)
+{
+	kv_status rc = KV_OK;
+
+	if (!db)
+		return KV_OK;
+	if ((rc = kv__check_db(db, "kv_db_close")))
+		return rc;
+	if (atomic_load(&db->open_txns) > 0)
+		return kv__error(KV_EBUSY, "%s: close with %d transaction(s) or "
+		                 "iterator(s) still open", db->path,
+		                 atomic_load(&db->open_txns));
+	db->magic = KV__DEAD_MAGIC;
+	if (db->batched) {
+		pthread_mutex_lock(&db->flush_lock);
+		db->flush_stop = 1;
+		pthread_cond_signal(&db->flush_cond);
+		pthread_mutex_unlock(&db->flush_lock);
+		pthread_join(db->flusher, NULL);
+	}
+	db->be->close(db->env);
+	kv__enter(NULL);
+	db_free(db);
+	return rc;
+}
+
+const char *kv_db_backend(const kv_db *db)
+{
+	return db && db->magic == KV__DB_MAGIC ? db->be->name : NULL;
+}
+
+const char *kv_db_path(const kv_db *db)
+{
+	return db && db->magic == KV__DB_MAGIC ? db->path : NULL;
+}
+
+kv_status kv_db_sync(kv_db *db)
+{
+	kv_status rc;
+
+	if ((rc = kv__check_db(db, "kv_db_sync")))
+		return rc;
+	if (db->flags == KV_OPEN_READONLY)
+		return KV_OK;
+	pthread_mutex_lock(&db->write_lock);
+	atomic_store(&db->dirty, 0);
+	rc = db->be->sync(db->env);
+	pthread_mutex_unlock(&db->write_lock);
+	if (rc)
+		return kv__wrap(rc, "sync %s", db->path);
+	return KV_OK;
+}
+
+kv_status kv_db_stat(kv_stat *out, kv_db *db)
+{
+	kv__bstat bs = { 0, 0 };
+	const void *v;
+	size_t vlen;
+	kv_txn *txn;
+	kv_status rc;
+
+	if ((rc = kv__check_db(db, "kv_db_stat")))
+		return rc;
+	if (!out)
+		return kv__error(KV_EINVAL, "kv_db_stat: out is NULL");
+	if (out->version != KV_STAT_VERSION)
+		return kv__error(KV_EINVAL, "kv_db_stat: stat version %u, "
+		                 "expected %u (use KV_STAT_INIT)", out->version,
+		                 KV_STAT_VERSION);
+	if ((rc = db->be->stat(&bs, db->env)))
+		return kv__wrap(rc, "stat %s", db->path);
+	out->count = bs.count;
+	out->file_size = bs.file_size;
+	out->format = 0;
+	if ((rc = kv__txn_begin(&txn, db, 0)))
+		return rc;
+	rc = db->be->get(&v, &vlen, txn->bt, KV__NS_META, "format", 6);
+	if (rc == KV_OK && vlen > 0 && vlen < 10) {
+		char num[10];
+		memcpy(num, v, vlen);
+		num[vlen] = '\0';
+		out->format = (unsigned int)strtoul(num, NULL, 10);
+	}
+	kv__txn_end(txn);
+	return rc == KV_OK || rc == KV_NOTFOUND ? KV_OK
+	                                       : kv__wrap(rc, "stat %s", db->path);
+}

@@ -1,0 +1,95 @@
+/*
+ * kv/internal.h - definitions shared by the files of libkv's core.
+ * Nothing here is part of the public API.
+ */
+#ifndef KV_INTERNAL_H
+#define KV_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "kv.h"
+#include "backend.h"
+
+#define KV__DB_MAGIC   0x6b764442u /* "kvDB" */
+#define KV__TXN_MAGIC  0x6b765458u /* "kvTX" */
+#define KV__ITER_MAGIC 0x6b764954u /* "kvIT" */
+#define KV__DEAD_MAGIC 0xdeadbeefu
+
+struct kv_db {
+	uint32_t magic;
+	uint64_t serial;            /* names this handle's error messages */
+	const kv__backend *be;
+	kv__benv *env;
+	char *path;                 /* OWNED */
+	unsigned int flags;         /* KV_OPEN_* as opened */
+	atomic_int open_txns;       /* transactions not yet ended */
+
+	/* Writers are serialised here, so a backend sees one at a time. */
+	pthread_mutex_t write_lock;
+	atomic_ulong writer;        /* kv__thread_id() of the writer, or 0 */
+
+	/* Batched durability: a thread syncs dirty commits periodically. */
+	int batched;
+	unsigned int sync_interval_ms;
+	atomic_int dirty;
+	pthread_t flusher;
+	pthread_mutex_t flush_lock;
+	pthread_cond_t flush_cond;
+	int flush_stop;             /* guarded by flush_lock */
+};
+
+struct kv_iter;
+
+struct kv_txn {
+	uint32_t magic;
+	kv_db *db;
+	kv__btxn *bt;
+	int write;
+	struct kv_iter *iters;      /* open iterators on this txn */
+};
+
+struct kv_iter {
+	uint32_t magic;
+	kv_db *db;
+	kv_txn *txn;                /* NULL once that transaction ended */
+	kv_txn *own;                /* private snapshot when made with txn NULL */
+	kv__bcur *cur;
+	unsigned char *prefix;      /* OWNED */
+	size_t prefix_len;
+	int done;
+	struct kv_iter *next;       /* in txn->iters */
+};
+
+/* errors.c: thread-local messages, one slot per handle per thread. */
+void kv__enter(const kv_db *db);       /* route messages to db (or none) */
+kv_status kv__wrap(kv_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+/* Escape bytes for a message: at most ~60 visible characters. */
+const char *kv__show(char *buf, size_t size, const void *p, size_t len);
+#define KV__SHOW_SIZE 96
+unsigned long kv__thread_id(void);
+
+/* Argument checks used at every entry point; they set the message. */
+kv_status kv__check_db(const kv_db *db, const char *fn);
+kv_status kv__check_key(const void *key, size_t len, const char *fn);
+
+/* backends.c: the table of backends. */
+extern const kv__backend *const kv__backends[];
+const kv__backend *kv__backend_find(const char *name, size_t len);
+
+/* txn.c: transactions used by the autocommit calls and iterators. */
+kv_status kv__txn_begin(kv_txn **out, kv_db *db, int write);
+void kv__txn_end(kv_txn *txn);         /* abort and free */
+
+/* iter.c: detach a txn's iterators when it ends. */
+void kv__iter_detach_all(kv_txn *txn);
+
+/* db.c: note a commit for the batched-durability flusher. */
+void kv__db_committed(kv_db *db);
+
+#endif /* KV_INTERNAL_H */

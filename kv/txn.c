@@ -1,0 +1,296 @@
+/*
+ * kv/txn.c - transactions and the single-call (autocommit) operations.
+ *
+ * Write transactions are serialised by db->write_lock so that a backend
+ * sees at most one at a time; the thread holding it is remembered so that
+ * a second write transaction on the same thread fails instead of
+ * deadlocking.  Read transactions take no core lock at all.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static kv_status check_txn(const kv_txn *txn, const char *fn)
+{
+	if (!txn) {
+		kv__enter(NULL);
+		return kv__error(KV_EINVAL, "%s: txn is NULL", fn);
+	}
+	if (txn->magic != KV__TXN_MAGIC) {
+		kv__enter(NULL);
+		return kv__error(KV_EINVAL, "%s: not an open transaction", fn);
+	}
+	kv__enter(txn->db);
+	return KV_OK;
+}
+
+/* Take the store's writer lock, refusing a second writer on this thread. */
+static kv_status writer_lock(kv_db *db)
+{
+	unsigned long me = kv__thread_id();
+
+	if (atomic_load(&db->writer) == me)
+		return kv__error(KV_EBUSY, "%s: this thread already has a write "
+		                 "transaction open (it would deadlock)", db->path);
+	pthread_mutex_lock(&db->write_lock);
+	atomic_store(&db->writer, me);
+	return KV_OK;
+}
+
+static void writer_unlock(kv_db *db)
+{
+	atomic_store(&db->writer, 0);
+	pthread_mutex_unlock(&db->write_lock);
+}
+
+kv_status kv__txn_begin(kv_txn **out, kv_db *db, int write)
+{
+	kv_txn *txn;
+	kv_status rc;
+
+	if (write && db->flags == KV_OPEN_READONLY)
+		return kv__error(KV_EREADONLY, "%s: store is open read-only",
+		                 db->path);
+	txn = calloc(1, sizeof *txn);
+	if (!txn)
+		return kv__error(KV_ENOMEM, "out of memory");
+	if (write && (rc = writer_lock(db))) {
+		free(txn);
+		return rc;
+	}
+	rc = db->be->txn_begin(&txn->bt, db->env, write);
+	if (rc) {
+		if (write)
+			writer_unlock(db);
+		free(txn);
+		return kv__wrap(rc, "begin transaction on %s", db->path);
+	}
+	txn->magic = KV__TXN_MAGIC;
+	txn->db = db;
+	txn->write = write;
+	atomic_fetch_add(&db->open_txns, 1);
+	*out = txn;
+	return KV_OK;
+}
+
+/* Release what every ended transaction holds; the backend txn is gone. */
+static void txn_release(kv_txn *txn)
+{
+	kv_db *db = txn->db;
+
+	if (txn->write)
+		writer_unlock(db);
+	atomic_fetch_sub(&db->open_txns, 1);
+	txn->magic = KV__DEAD_MAGIC;
+	free(txn);
+}
+
+void kv__txn_end(kv_txn *txn)
+{
+	kv__iter_detach_all(txn);
+	txn->db->be->txn_abort(txn->bt);
+	txn_release(txn);
+}
+
+kv_status kv_txn_begin(kv_txn **out, kv_db *db, unsigned int flags)
+{
+	kv_status rc;
+
+	if ((rc = kv__check_db(db, "kv_txn_begin")))
+		return rc;
+	if (!out)
+		return kv__error(KV_EINVAL, "kv_txn_begin: out is NULL");
+	if (flags & ~KV_TXN_READONLY)
+		return kv__error(KV_EINVAL, "kv_txn_begin: bad flags 0x%x", flags);
+	return kv__txn_begin(out, db, !(flags & KV_TXN_READONLY));
+}
+
+kv_status kv_txn_commit(kv_txn *txn)
+{
+	kv_db *db;
+	kv_status rc;
+
+	if ((rc = check_txn(txn, "kv_txn_commit")))
+		return rc;
+	db = txn->db;
+	kv__iter_detach_all(txn);
+	rc = db->be->txn_commit(txn->bt);
+	if (rc == KV_OK && txn->write)
+		kv__db_committed(db);
+	txn_release(txn);
+	if (rc)
+		return kv__wrap(rc, "commit to %s", db->path);
+	return KV_OK;
+}
+
+void kv_txn_abort(kv_txn *txn)
+{
+	if (txn && txn->magic == KV__TXN_MAGIC) {
+		kv__enter(txn->db);
+		kv__txn_end(txn);
+	}
+}
+
+kv_db *kv_txn_db(const kv_txn *txn)
+{
+	return txn && txn->magic == KV__TXN_MAGIC ? txn->db : NULL;
+}
+
+/* Explain a failed operation on key: name the key and the store. */
+static kv_status fail_on_key(kv_status rc, const kv_db *db, const char *op,
+                             const void *key, size_t len)
+{
+	char shown[KV__SHOW_SIZE];
+
+	kv__show(shown, sizeof shown, key, len);
+	if (rc == KV_NOTFOUND)
+		return kv__error(rc, "%s: key '%s' not found in %s", op, shown,
+		                 db->path);
+	if (rc == KV_EXISTS)
+		return kv__error(rc, "%s: key '%s' already exists in %s", op,
+		                 shown, db->path);
+	return kv__wrap(rc, "%s key '%s' in %s", op, shown, db->path);
+}
+
+kv_status kv_txn_get(const void **out, size_t *out_len, kv_txn *txn,
+                     const void *key, size_t key_len)
+{
+	kv_status rc;
+
+	if ((rc = check_txn(txn, "kv_txn_get")))
+		return rc;
+	if (!out || !out_len)
+		return kv__error(KV_EINVAL, "kv_txn_get: out is NULL");
+	if ((rc = kv__check_key(key, key_len, "kv_txn_get")))
+		return rc;
+	rc = txn->db->be->get(out, out_len, txn->bt, KV__NS_DATA, key, key_len);
+	if (rc)
+		return fail_on_key(rc, txn->db, "get", key, key_len);
+	return KV_OK;
+}
+
+/* Checks shared by put and del inside a transaction. */
+static kv_status check_write(const kv_txn *txn, const void *key,
+                             size_t key_len, const char *fn)
+{
+	kv_status rc;
+
+	if ((rc = check_txn(txn, fn)))
+		return rc;
+	if ((rc = kv__check_key(key, key_len, fn)))
+		return rc;
+	if (!txn->write)
+		return kv__error(KV_EREADONLY, "%s: read-only transaction on %s",
+		                 fn, txn->db->path);
+	return KV_OK;
+}
+
+kv_status kv_txn_put(kv_txn *txn, const void *key, size_t key_len,
+                     const void *val, size_t val_len, unsigned int flags)
+{
+	kv_status rc;
+
+	if ((rc = check_write(txn, key, key_len, "kv_txn_put")))
+		return rc;
+	if (!val && val_len)
+		return kv__error(KV_EINVAL, "kv_txn_put: val is NULL");
+	if (flags & ~KV_PUT_NOOVERWRITE)
+		return kv__error(KV_EINVAL, "kv_txn_put: bad flags 0x%x", flags);
+	rc = txn->db->be->put(txn->bt, KV__NS_DATA, key, key_len,
+	                      val ? val : "", val_len, flags);
+	if (rc)
+		return fail_on_key(rc, txn->db, "put", key, key_len);
+	return KV_OK;
+}
+
+kv_status kv_txn_del(kv_txn *txn, const void *key, size_t key_len)
+{
+	kv_status rc;
+
+	if ((rc = check_write(txn, key, key_len, "kv_txn_del")))
+		return rc;
+	rc = txn->db->be->del(txn->bt, KV__NS_DATA, key, key_len);
+	if (rc)
+		return fail_on_key(rc, txn->db, "delete", key, key_len);
+	return KV_OK;
+}
+
+kv_status kv_db_get(void **out, size_t *out_len, kv_db *db, const void *key,
+                    size_t key_len)
+{
+	const void *v;
+	size_t vlen;
+	kv_txn *txn;
+	void *copy;
+	kv_status rc;
+
+	if ((rc = kv__check_db(db, "kv_db_get")))
+		return rc;
+	if (!out || !out_len)
+		return kv__error(KV_EINVAL, "kv_db_get: out is NULL");
+	if ((rc = kv__check_key(key, key_len, "kv_db_get")))
+		return rc;
+	if ((rc = kv__txn_begin(&txn, db, 0)))
+		return rc;
+	rc = kv_txn_get(&v, &vlen, txn, key, key_len);
+	if (rc == KV_OK) {
+		/* One spare byte so a zero-length value is still a pointer. */
+		copy = malloc(vlen + 1);
+		if (!copy) {
+			rc = kv__error(KV_ENOMEM, "get: out of memory for a "
+			               "%zu-byte value", vlen);
+		} else {
+			memcpy(copy, v, vlen);
+			((char *)copy)[vlen] = '\0';
+			*out = copy;
+			*out_len = vlen;
+		}
+	}
+	kv__txn_end(txn);
+	return rc;
+}
+
+kv_status kv_db_put(kv_db *db, const void *key, size_t key_len,
+                    const void *val, size_t val_len, unsigned int flags)
+{
+	kv_txn *txn;
+	kv_status rc;
+
+	if ((rc = kv__check_db(db, "kv_db_put")))
+		return rc;
+	if ((rc = kv__check_key(key, key_len, "kv_db_put")))
+		return rc;
+	if ((rc = kv__txn_begin(&txn, db, 1)))
+		return rc;
+	rc = kv_txn_put(txn, key, key_len, val, val_len, flags);
+	if (rc) {
+		kv__txn_end(txn);
+		return rc;
+	}
+	return kv_txn_commit(txn);
+}
+
+kv_status kv_db_del(kv_db *db, const void *key, size_t key_len)
+{
+	kv_txn *txn;
+	kv_status rc;
+
+	if ((rc = kv__check_db(db, "kv_db_del")))
+		return rc;
+	if ((rc = kv__check_key(key, key_len, "kv_db_del")))
+		return rc;
+	if ((rc = kv__txn_begin(&txn, db, 1)))
+		return rc;
+	rc = kv_txn_del(txn, key, key_len);
+	if (rc) {
+		kv__txn_end(txn);
+		return rc;
+	}
+	return kv_txn_commit(txn);
+}
+
+void kv_free(void *p)
+{
+	free(p);
+}
