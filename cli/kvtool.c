@@ -1,0 +1,346 @@
+/*
+ * cli/kvtool.c - kvtool's entry point: the command table, option parsing,
+ * help and version, diagnostics, and opening and closing the store.
+ *
+ * Usage: kvtool CMD STORE [ARGS...].  A command is one entry of the table
+ * below; its handler (commands.c) gets the parsed arguments and returns an
+ * exit code.  Options may come anywhere after CMD; "--" ends them, so a key
+ * starting with '-' is given after "--" (or escaped as \x2d).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvtool.h"
+
+static const struct kvt_cmd commands[] = {
+	{ "get", kvt_cmd_get, KVT_OPT_RAW | KVT_OPT_JSON, 1, 1,
+	  "print the value of a key",
+	  "get [--raw | --json] STORE KEY",
+	  "Print the value stored under KEY, escaped, followed by a newline.\n"
+	  "\n"
+	  "  --raw     write the value's exact bytes: no escaping, no newline\n"
+	  "  --json    print {\"key\": ..., \"value\": ...}\n" },
+	{ "put", kvt_cmd_put, KVT_OPT_FILE | KVT_OPT_NOOVERWRITE, 1, 2,
+	  "store a value under a key",
+	  "put [--no-overwrite] STORE KEY [VALUE | -f FILE]",
+	  "Store VALUE under KEY, creating the store if it does not exist.\n"
+	  "Without VALUE or -f, the value is read from standard input.\n"
+	  "VALUE is unescaped; the contents of FILE or stdin are taken as is.\n"
+	  "\n"
+	  "  -f, --file=FILE   read the value from FILE ('-' for stdin)\n"
+	  "  --no-overwrite    leave a present key alone and exit with 5\n" },
+	{ "del", kvt_cmd_del, 0, 1, 1,
+	  "delete a key",
+	  "del STORE KEY",
+	  "Delete KEY.  Exits with 1 when the key is not there.\n" },
+	{ "ls", kvt_cmd_ls, KVT_OPT_JSON | KVT_OPT_KEYSONLY | KVT_OPT_LIMIT,
+	  0, 1,
+	  "list keys and values in key order",
+	  "ls [--keys-only] [--limit N] [--json] STORE [PREFIX]",
+	  "Print KEY<TAB>VALUE, one line per key starting with PREFIX (every\n"
+	  "key without it), in ascending bytewise key order.\n"
+	  "\n"
+	  "  --keys-only   print the keys only\n"
+	  "  --limit N     stop after N keys\n"
+	  "  --json        print a JSON array of {\"key\": ..., \"value\": ...}\n" },
+	{ "stat", kvt_cmd_stat, KVT_OPT_JSON, 0, 0,
+	  "show backend, path, key count, file size and format",
+	  "stat [--json] STORE",
+	  "Print the store's backend, path, number of keys, size of its file\n"
+	  "in bytes and libkv format version, one 'name: value' per line.\n"
+	  "\n"
+	  "  --json    print them as one JSON object\n" },
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const char escapes_help[] =
+	"KEY, VALUE and PREFIX may contain the escapes \\xHH, \\\\, \\n, \\t and\n"
+	"\\0.  Output escapes every byte that is not printable ASCII the same\n"
+	"way, so printed keys can be pasted back.  In JSON, text that is not\n"
+	"valid UTF-8 is given base64-encoded as \"key_base64\"/\"value_base64\".\n";
+
+static const char exits_help[] =
+	"Exit status: 0 success, 1 key not found, 2 usage error, 3 store\n"
+	"damaged or not a store, 4 other failure, 5 key exists (put\n"
+	"--no-overwrite).\n";
+
+static const struct kvt_cmd *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void print_help(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: kvtool CMD STORE [ARGS...]\n"
+	      "       kvtool CMD --help | kvtool --help | kvtool --version\n"
+	      "\n"
+	      "Inspect and edit a libkv store.  STORE is a path, lmdb:PATH or\n"
+	      "sqlite:PATH.\n\nCommands:\n", f);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n%s\n%s\nSee kvtool CMD --help and kvtool(1).\n",
+	        escapes_help, exits_help);
+}
+
+static void print_command_help(FILE *f, const struct kvt_cmd *cmd)
+{
+	fprintf(f, "usage: kvtool %s\n\n%s\n%s\n%s", cmd->usage, cmd->help,
+	        escapes_help, exits_help);
+}
+
+void kvt_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kvtool: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	putc('\n', stderr);
+}
+
+int kvt_usage(const struct kvt_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kvtool: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (cmd)
+		fprintf(stderr, "\ntry 'kvtool %s --help'\n", cmd->name);
+	else
+		fputs("\ntry 'kvtool --help'\n", stderr);
+	return KVT_EXIT_USAGE;
+}
+
+int kvt_exit_code(kv_status st)
+{
+	switch (st) {
+	case KV_OK:
+		return KVT_EXIT_OK;
+	case KV_NOTFOUND:
+		return KVT_EXIT_NOTFOUND;
+	case KV_EXISTS:
+		return KVT_EXIT_EXISTS;
+	case KV_ECORRUPT:
+	case KV_EFORMAT:
+		return KVT_EXIT_CORRUPT;
+	default:
+		return KVT_EXIT_FAIL;
+	}
+}
+
+int kvt_fail(kv_db *db, kv_status st)
+{
+	const char *msg = db ? kv_db_errmsg(db) : kv_errmsg();
+
+	if (!msg || !*msg || strcmp(msg, "no error") == 0)
+		msg = kv_strerror(st);
+	kvt_error("%s", msg);
+	return kvt_exit_code(st);
+}
+
+int kvt_open(kv_db **out, const char *store, unsigned int flags)
+{
+	kv_open_options o = KV_OPEN_OPTIONS_INIT;
+	kv_status st;
+
+	o.flags = flags;
+	if ((st = kv_db_open(out, store, &o)) != KV_OK)
+		return kvt_fail(NULL, st);
+	return KVT_EXIT_OK;
+}
+
+int kvt_close(kv_db *db, int rc)
+{
+	kv_status st = kv_db_close(db);
+
+	if (st != KV_OK && rc == KVT_EXIT_OK)
+		return kvt_fail(NULL, st);
+	return rc;
+}
+
+/* Parse a --limit value: a decimal count. */
+static int parse_limit(struct kvt_args *a, const char *s)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	a->limit = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	a->has_limit = 1;
+	return 0;
+}
+
+/* Take an option's value from "--opt=VALUE" or from the next argument;
+ * returns NULL when it is missing. */
+static const char *option_value(const char *arg, size_t namelen, int *i,
+                                int argc, char **argv)
+{
+	if (arg[namelen] == '=')
+		return arg + namelen + 1;
+	if (*i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
+/* Does arg name option "name", alone or as "name=VALUE"? */
+static int is_option(const char *arg, const char *name, int takes_value)
+{
+	size_t n = strlen(name);
+
+	return strncmp(arg, name, n) == 0 &&
+	       (arg[n] == 0 || (takes_value && arg[n] == '='));
+}
+
+/* Apply one option argument (argv[*i]) to a; returns an exit code. */
+static int parse_option(struct kvt_args *a, int *i, int argc, char **argv)
+{
+	const struct kvt_cmd *cmd = a->cmd;
+	const char *arg = argv[*i], *val;
+	unsigned int want;
+
+	if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+		a->help = 1;
+		return KVT_EXIT_OK;
+	}
+	want = !strcmp(arg, "--json") ? KVT_OPT_JSON
+	     : !strcmp(arg, "--raw") ? KVT_OPT_RAW
+	     : !strcmp(arg, "--keys-only") ? KVT_OPT_KEYSONLY
+	     : !strcmp(arg, "--no-overwrite") ? KVT_OPT_NOOVERWRITE
+	     : is_option(arg, "--limit", 1) ? KVT_OPT_LIMIT
+	     : (is_option(arg, "--file", 1) || !strcmp(arg, "-f")) ? KVT_OPT_FILE
+	     : 0;
+	if (!want)
+		return kvt_usage(cmd, "unknown option '%s'", arg);
+	if (!(cmd->opts & want))
+		return kvt_usage(cmd, "%s does not take %s", cmd->name, arg);
+	a->json |= want == KVT_OPT_JSON;
+	a->raw |= want == KVT_OPT_RAW;
+	a->keys_only |= want == KVT_OPT_KEYSONLY;
+	a->no_overwrite |= want == KVT_OPT_NOOVERWRITE;
+	if (want != KVT_OPT_LIMIT && want != KVT_OPT_FILE)
+		return KVT_EXIT_OK;
+	val = option_value(arg, arg[1] == 'f' ? 2 : strcspn(arg, "="), i,
+	                   argc, argv);
+	if (!val)
+		return kvt_usage(cmd, "%s needs a value", arg);
+	if (want == KVT_OPT_FILE)
+		a->file = val;
+	else if (parse_limit(a, val) != 0)
+		return kvt_usage(cmd, "--limit needs a count, not '%s'", val);
+	return KVT_EXIT_OK;
+}
+
+/* Check the parsed arguments against the command's needs. */
+static int check_args(const struct kvt_args *a)
+{
+	const struct kvt_cmd *cmd = a->cmd;
+
+	if (!a->store)
+		return kvt_usage(cmd, "%s: missing STORE", cmd->name);
+	if (a->npos < cmd->min_args)
+		return kvt_usage(cmd, "%s: missing argument", cmd->name);
+	if (a->npos > cmd->max_args)
+		return kvt_usage(cmd, "%s: unexpected argument '%s'", cmd->name,
+		                 a->pos[cmd->max_args]);
+	if (a->raw && a->json)
+		return kvt_usage(cmd, "--raw and --json exclude each other");
+	return KVT_EXIT_OK;
+}
+
+/* Split argv (after CMD) into options, STORE and the other arguments.
+ * The positional ones are gathered at the front of argv, in order. */
+static int parse_args(struct kvt_args *a, int argc, char **argv)
+{
+	int i, rc, nopos = 0, only_pos = 0;
+
+	for (i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (!only_pos && !strcmp(arg, "--")) {
+			only_pos = 1;
+		} else if (!only_pos && arg[0] == '-' && arg[1]) {
+			if ((rc = parse_option(a, &i, argc, argv)) != 0)
+				return rc;
+		} else {
+			argv[nopos++] = argv[i];
+		}
+	}
+	if (a->help)
+		return KVT_EXIT_OK;
+	if (nopos > 0) {
+		a->store = argv[0];
+		a->pos = argv + 1;
+		a->npos = nopos - 1;
+	}
+	return check_args(a);
+}
+
+/* Flush stdout and turn a write error (full disk, closed pipe) into a
+ * failure rather than a silent truncation. */
+static int finish(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		kvt_error("write error: %s", strerror(errno));
+		if (rc == KVT_EXIT_OK)
+			rc = KVT_EXIT_FAIL;
+	}
+	return rc;
+}
+
+/* The commands that are not about a store: --help, --version, help. */
+static int run_global(int argc, char **argv)
+{
+	const char *arg = argv[1];
+	const struct kvt_cmd *cmd;
+
+	if (!strcmp(arg, "--version")) {
+		printf("kvtool (libkv) %s\n", KV_VERSION_STRING);
+		return finish(KVT_EXIT_OK);
+	}
+	if (!strcmp(arg, "help") && argc > 2) {
+		if (!(cmd = find_command(argv[2])))
+			return kvt_usage(NULL, "unknown command '%s'", argv[2]);
+		print_command_help(stdout, cmd);
+		return finish(KVT_EXIT_OK);
+	}
+	print_help(stdout);
+	return finish(KVT_EXIT_OK);
+}
+
+int main(int argc, char **argv)
+{
+	struct kvt_args a;
+	int rc;
+
+	if (argc < 2)
+		return kvt_usage(NULL, "missing command");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "--version") || !strcmp(argv[1], "help"))
+		return run_global(argc, argv);
+	memset(&a, 0, sizeof a);
+	if (!(a.cmd = find_command(argv[1])))
+		return kvt_usage(NULL, "unknown command '%s'", argv[1]);
+	if ((rc = parse_args(&a, argc - 2, argv + 2)) != 0)
+		return rc;
+	if (a.help) {
+		print_command_help(stdout, a.cmd);
+		return finish(KVT_EXIT_OK);
+	}
+	return finish(a.cmd->run(&a));
+}

@@ -1,0 +1,115 @@
+/*
+ * cli/kvtool.h - what the files of kvtool share: exit codes, the command
+ * table's types, parsed arguments, and the helpers for opening a store,
+ * reporting failures and encoding bytes for output.
+ *
+ * kvtool uses libkv's public API only.
+ */
+#ifndef KVTOOL_H
+#define KVTOOL_H
+
+#include <stdio.h>
+
+#include "kv.h"
+
+/* Exit codes: documented in kvtool --help and kvtool(1). */
+enum kvt_exit {
+	KVT_EXIT_OK = 0,
+	KVT_EXIT_NOTFOUND = 1, /* key not found */
+	KVT_EXIT_USAGE = 2,    /* bad command line */
+	KVT_EXIT_CORRUPT = 3,  /* store damaged, or not a store */
+	KVT_EXIT_FAIL = 4,     /* any other failure */
+	KVT_EXIT_EXISTS = 5    /* put --no-overwrite found the key */
+};
+
+/* Options a command accepts: bits of kvt_cmd.opts. */
+#define KVT_OPT_JSON        0x01u /* --json */
+#define KVT_OPT_RAW         0x02u /* --raw */
+#define KVT_OPT_FILE        0x04u /* -f FILE, --file=FILE */
+#define KVT_OPT_NOOVERWRITE 0x08u /* --no-overwrite */
+#define KVT_OPT_KEYSONLY    0x10u /* --keys-only */
+#define KVT_OPT_LIMIT       0x20u /* --limit N */
+
+struct kvt_cmd;
+
+/* A command line after parsing.  Strings point into argv. */
+struct kvt_args {
+	const struct kvt_cmd *cmd;
+	const char *store;        /* STORE: path or URI */
+	char **pos;               /* arguments after STORE */
+	int npos;
+	int help;                 /* --help given: nothing else is done */
+	int json, raw, keys_only, no_overwrite;
+	const char *file;         /* -f FILE, or NULL */
+	int has_limit;
+	unsigned long long limit; /* --limit N, when has_limit */
+};
+
+/* One entry of the command table. */
+struct kvt_cmd {
+	const char *name;
+	int (*run)(const struct kvt_args *a); /* returns an exit code */
+	unsigned int opts;                    /* KVT_OPT_* accepted */
+	int min_args, max_args;               /* after STORE */
+	const char *summary;                  /* one line for kvtool --help */
+	const char *usage;                    /* synopsis after "kvtool " */
+	const char *help;                     /* details for CMD --help */
+};
+
+/* A byte string, OWNED by whoever holds it (release with free()). */
+struct kvt_bytes {
+	unsigned char *p;
+	size_t len;
+};
+
+/* kvtool.c: diagnostics and the store's life. */
+
+/* Print "kvtool: MESSAGE" and the hint to CMD --help on stderr; returns
+ * KVT_EXIT_USAGE. */
+int kvt_usage(const struct kvt_cmd *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+/* Print "kvtool: MESSAGE" on stderr. */
+void kvt_error(const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 1, 2)))
+#endif
+	;
+/* Report a failed libkv call (db NULL before a handle exists) and return
+ * the exit code of st. */
+int kvt_fail(kv_db *db, kv_status st);
+/* The exit code for a libkv status. */
+int kvt_exit_code(kv_status st);
+/* Open a store with KV_OPEN_* flags; returns an exit code, reported. */
+int kvt_open(kv_db **out, const char *store, unsigned int flags);
+/* Close db; returns rc, or the close failure's exit code if rc was 0. */
+int kvt_close(kv_db *db, int rc);
+
+/* escape.c: kvtool's escape syntax and JSON. */
+
+/* Decode an argument written in the escape syntax (\xHH \\ \n \t \0) into
+ * out (OWNED, NUL-terminated beyond len).  Returns 0, or -1 for a bad
+ * escape, or -2 when out of memory. */
+int kvt_unescape(struct kvt_bytes *out, const char *arg);
+/* Parse an argument for KEY/VALUE/PREFIX, reporting a bad escape as a
+ * usage error; returns an exit code. */
+int kvt_arg_bytes(struct kvt_bytes *out, const struct kvt_cmd *cmd,
+                  const char *what, const char *arg);
+/* Write bytes in the escape syntax: printable ASCII as is, everything else
+ * (and the backslash) escaped, so the text can be given back as an
+ * argument. */
+void kvt_escape(FILE *f, const void *p, size_t len);
+/* Write "name": "text" when the bytes are valid UTF-8, else
+ * "name_base64": "BASE64".  The output is pure ASCII. */
+void kvt_json_field(FILE *f, const char *name, const void *p, size_t len);
+
+/* commands.c: the handlers of the command table. */
+int kvt_cmd_get(const struct kvt_args *a);
+int kvt_cmd_put(const struct kvt_args *a);
+int kvt_cmd_del(const struct kvt_args *a);
+int kvt_cmd_ls(const struct kvt_args *a);
+int kvt_cmd_stat(const struct kvt_args *a);
+
+#endif /* KVTOOL_H */
