@@ -1,0 +1,244 @@
+/*
+ * tests/testutil.c - backend table, temporary-directory fixture and the
+ * per-backend main loop shared by libkv's Check suites.
+ */
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700
+#endif
+
+#include "testutil.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *const kvt_backends[] = {
+	"lmdb",
+	"sqlite",
+	NULL
+};
+
+const char *kvt_backend;
+char kvt_dir[KVT_PATH_MAX];
+
+/* Per-run directory holding every test's directory; made and removed by
+ * kvt_main() in the parent, so a failed (exited) child leaves no litter. */
+static char base_dir[KVT_PATH_MAX];
+
+/* nftw callback removing one entry, children before their directory. */
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+                        struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	if (remove(path) != 0 && errno != ENOENT)
+		fprintf(stderr, "testutil: cannot remove %s: %s\n", path,
+		        strerror(errno));
+	return 0;
+}
+
+/* Remove a directory tree without following symbolic links. */
+static void remove_tree(const char *path)
+{
+	if (path[0] != '\0')
+		nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void setup(void)
+{
+	int n = snprintf(kvt_dir, KVT_PATH_MAX, "%s/t-XXXXXX", base_dir);
+
+	ck_assert_msg(n > 0 && n < KVT_PATH_MAX, "temporary path too long");
+	ck_assert_msg(mkdtemp(kvt_dir) != NULL, "mkdtemp(%s): %s", kvt_dir,
+	              strerror(errno));
+}
+
+static void teardown(void)
+{
+	remove_tree(kvt_dir);
+	kvt_dir[0] = '\0';
+}
+
+TCase *kvt_tcase(Suite *s, const char *name, double timeout)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, timeout);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
+char *kvt_path(char *buf, const char *name)
+{
+	int n = snprintf(buf, KVT_PATH_MAX, "%s/%s", kvt_dir, name);
+
+	ck_assert_msg(n > 0 && n < KVT_PATH_MAX, "path too long: %s", name);
+	return buf;
+}
+
+char *kvt_uri(char *buf, const char *name)
+{
+	int n = snprintf(buf, KVT_PATH_MAX, "%s:%s/%s", kvt_backend, kvt_dir,
+	                 name);
+
+	ck_assert_msg(n > 0 && n < KVT_PATH_MAX, "URI too long: %s", name);
+	return buf;
+}
+
+kv_db *kvt_open_opts(const kv_open_options *opts)
+{
+	char uri[KVT_PATH_MAX];
+	kv_db *db = NULL;
+	kv_status rc;
+
+	kvt_uri(uri, "store");
+	rc = kv_db_open(&db, uri, opts);
+	ck_assert_msg(rc == KV_OK, "kv_db_open(%s): %s (%s)", uri,
+	              kv_strerror(rc), kv_errmsg());
+	ck_assert_msg(db != NULL, "kv_db_open(%s) gave KV_OK and no handle",
+	              uri);
+	return db;
+}
+
+kv_db *kvt_open(unsigned int flags)
+{
+	kv_open_options opts = KV_OPEN_OPTIONS_INIT;
+
+	opts.flags = flags;
+	return kvt_open_opts(&opts);
+}
+
+void kvt_close(kv_db *db)
+{
+	kv_status rc = kv_db_close(db);
+
+	ck_assert_msg(rc == KV_OK, "kv_db_close: %s (%s)", kv_strerror(rc),
+	              kv_errmsg());
+}
+
+void kvt_put_str(kv_db *db, const char *key, const char *val)
+{
+	kv_status rc = kv_db_put(db, key, strlen(key), val, strlen(val), 0);
+
+	ck_assert_msg(rc == KV_OK, "put '%s': %s (%s)", key, kv_strerror(rc),
+	              kv_db_errmsg(db));
+}
+
+void kvt_expect_str(kv_db *db, const char *key, const char *val)
+{
+	void *got = NULL;
+	size_t got_len = 0;
+	size_t len = strlen(val);
+	kv_status rc = kv_db_get(&got, &got_len, db, key, strlen(key));
+	int same;
+
+	ck_assert_msg(rc == KV_OK, "get '%s': %s (%s)", key, kv_strerror(rc),
+	              kv_db_errmsg(db));
+	ck_assert_msg(got != NULL, "get '%s' gave a NULL value", key);
+	same = got_len == len && memcmp(got, val, len) == 0;
+	if (!same) {
+		/* Copy what is needed for the message before freeing. */
+		char shown[64];
+		size_t n = got_len < sizeof shown - 1 ? got_len
+		                                       : sizeof shown - 1;
+		memcpy(shown, got, n);
+		shown[n] = '\0';
+		kv_free(got);
+		ck_abort_msg("get '%s': got '%s' (%zu bytes), want '%s'", key,
+		             shown, got_len, val);
+	}
+	kv_free(got);
+}
+
+void kvt_expect_absent(kv_db *db, const char *key)
+{
+	void *got = NULL;
+	size_t got_len = 0;
+	kv_status rc = kv_db_get(&got, &got_len, db, key, strlen(key));
+
+	if (rc == KV_OK)
+		kv_free(got);
+	ck_assert_msg(rc == KV_NOTFOUND, "get '%s': got %s, want KV_NOTFOUND",
+	              key, kv_strerror(rc));
+}
+
+void kvt_write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_msg(f != NULL, "fopen(%s): %s", path, strerror(errno));
+	if (len > 0)
+		ck_assert_msg(fwrite(data, 1, len, f) == len, "write %s", path);
+	ck_assert_msg(fclose(f) == 0, "close %s", path);
+	ck_assert_msg(chmod(path, 0600) == 0, "chmod %s", path);
+}
+
+void kvt_fill_random(void *buf, size_t len, unsigned long long seed)
+{
+	unsigned char *p = buf;
+	unsigned long long x = seed * 2685821657736338717ULL + 1;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		p[i] = (unsigned char)((x * 2685821657736338717ULL) >> 56);
+	}
+}
+
+/* Make the per-run base directory under $TMPDIR (or /tmp). */
+static int make_base_dir(const char *module)
+{
+	const char *tmp = getenv("TMPDIR");
+	int n;
+
+	if (tmp == NULL || tmp[0] == '\0')
+		tmp = "/tmp";
+	n = snprintf(base_dir, sizeof base_dir, "%s/kvtest-%s-XXXXXX", tmp,
+	             module);
+	if (n <= 0 || (size_t)n >= sizeof base_dir) {
+		fprintf(stderr, "%s: temporary directory path too long\n",
+		        module);
+		return -1;
+	}
+	if (mkdtemp(base_dir) == NULL) {
+		fprintf(stderr, "%s: mkdtemp(%s): %s\n", module, base_dir,
+		        strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int kvt_main(const char *module, void (*populate)(Suite *s))
+{
+	int failed = 0;
+	size_t i;
+
+	if (make_base_dir(module) != 0)
+		return EXIT_FAILURE;
+
+	for (i = 0; kvt_backends[i] != NULL; i++) {
+		char name[128];
+		Suite *s;
+		SRunner *sr;
+
+		snprintf(name, sizeof name, "%s[%s]", module, kvt_backends[i]);
+		kvt_backend = kvt_backends[i];
+		s = suite_create(name);
+		populate(s);
+		sr = srunner_create(s);
+		srunner_run_all(sr, CK_ENV);
+		failed += srunner_ntests_failed(sr);
+		srunner_free(sr);
+	}
+
+	remove_tree(base_dir);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

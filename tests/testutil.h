@@ -1,0 +1,90 @@
+/*
+ * tests/testutil.h - shared scaffolding of libkv's Check suites.
+ *
+ * Behaviour suites run once per backend: kvt_main() builds the suite once
+ * for every entry of the backend table (suite name "<module>[<backend>]"),
+ * sets kvt_backend before running it, and sums the failures.  Every test
+ * added with kvt_tcase() gets a fresh temporary directory (kvt_dir) made
+ * in its forked child and removed afterwards; a failing test's directory
+ * is removed with the per-run base directory when kvt_main() returns.
+ */
+#ifndef KV_TESTUTIL_H
+#define KV_TESTUTIL_H
+
+#include <stddef.h>
+
+#include <check.h>
+
+#include "kv.h"
+
+/* The backends every behaviour test runs on, NULL-terminated.  Adding a
+ * backend to libkv means adding its URI scheme here, nothing else. */
+extern const char *const kvt_backends[];
+
+/* URI scheme of the backend the running suite exercises. */
+extern const char *kvt_backend;
+
+/* The current test's private temporary directory (no trailing slash). */
+extern char kvt_dir[];
+
+/* Largest path the helpers build. */
+#define KVT_PATH_MAX 4096
+
+/* Add a test case to s with the per-test directory fixture and a timeout
+ * in seconds (scaled by CK_TIMEOUT_MULTIPLIER as usual). */
+TCase *kvt_tcase(Suite *s, const char *name, double timeout);
+
+/* "<kvt_dir>/<name>" into buf (KVT_PATH_MAX bytes); returns buf. */
+char *kvt_path(char *buf, const char *name);
+
+/* "<kvt_backend>:<kvt_dir>/<name>" into buf (KVT_PATH_MAX bytes). */
+char *kvt_uri(char *buf, const char *name);
+
+/* Open "<kvt_backend>:<kvt_dir>/store" with these flags (other options
+ * default); the test fails when the open does. */
+kv_db *kvt_open(unsigned int flags);
+
+/* As kvt_open with full options (NULL for the defaults). */
+kv_db *kvt_open_opts(const kv_open_options *opts);
+
+/* Close db, failing the test unless the close succeeds. */
+void kvt_close(kv_db *db);
+
+/* Autocommit put / expected get of NUL-terminated strings (the NUL is not
+ * stored); the test fails on any difference. */
+void kvt_put_str(kv_db *db, const char *key, const char *val);
+void kvt_expect_str(kv_db *db, const char *key, const char *val);
+/* The key must be absent (KV_NOTFOUND). */
+void kvt_expect_absent(kv_db *db, const char *key);
+
+/* Write len bytes into a new file at path (mode 0600). */
+void kvt_write_file(const char *path, const void *data, size_t len);
+
+/* Deterministic pseudo-random bytes (xorshift64*, seeded). */
+void kvt_fill_random(void *buf, size_t len, unsigned long long seed);
+
+/* Run the suite that populate() fills, once per backend; returns the
+ * process exit status (0 when every test passed). */
+int kvt_main(const char *module, void (*populate)(Suite *s));
+
+/* Assert that expr returns want, naming both statuses on failure. */
+#define kvt_assert_status(expr, want)                                       \
+	do {                                                                \
+		kv_status kvt_got_ = (expr);                                \
+		kv_status kvt_want_ = (want);                               \
+		ck_assert_msg(kvt_got_ == kvt_want_,                        \
+		              "%s: got %s, want %s (message: %s)", #expr,   \
+		              kv_strerror(kvt_got_), kv_strerror(kvt_want_), \
+		              kv_errmsg());                                 \
+	} while (0)
+
+/* Assert that expr returns KV_OK, with db's message on failure. */
+#define kvt_assert_ok(db, expr)                                             \
+	do {                                                                \
+		kv_status kvt_got_ = (expr);                                \
+		ck_assert_msg(kvt_got_ == KV_OK, "%s: got %s (message: %s)", \
+		              #expr, kv_strerror(kvt_got_),                 \
+		              kv_db_errmsg(db));                            \
+	} while (0)
+
+#endif /* KV_TESTUTIL_H */
