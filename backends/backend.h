@@ -50,6 +50,19 @@ typedef struct kv__bstat {
 	unsigned long long file_size; /* bytes on disk */
 } kv__bstat;
 
+/* A stored value and its tag: a small blob, opaque to backends, that the
+ * core keeps beside each record of KV__NS_DATA (its schema version and
+ * seal).  A record written by a foreign program (Python's dbm.sqlite3
+ * on the same file) has no tag: tag NULL, tag_len 0.  Backends store the
+ * tag of KV__NS_DATA records only; in KV__NS_META it is always empty. */
+typedef struct kv__bval {
+	const void *val;
+	size_t val_len;
+	const void *tag;
+	size_t tag_len;
+} kv__bval;
+#define KV__TAG_MAX 255
+
 typedef struct kv__backend {
 	const char *name; /* URI scheme and kv_db_backend() answer */
 
@@ -64,13 +77,13 @@ typedef struct kv__backend {
 	kv_status (*txn_commit)(kv__btxn *txn); /* releases txn, even on failure */
 	void (*txn_abort)(kv__btxn *txn);       /* releases txn */
 
-	kv_status (*get)(const void **out, size_t *out_len, kv__btxn *txn,
-	                 kv__ns ns, const void *key, size_t key_len);
-	/* flags: 0 or KV_PUT_NOOVERWRITE (then KV_EXISTS when present). */
-	/* A store that must grow (LMDB's map) grows inside put/commit; the
+	kv_status (*get)(kv__bval *out, kv__btxn *txn, kv__ns ns,
+	                 const void *key, size_t key_len);
+	/* flags: 0 or KV_PUT_NOOVERWRITE (then KV_EXISTS when present).
+	 * A store that must grow (LMDB's map) grows inside put/commit; the
 	 * user never sees a full map while the disk has room. */
 	kv_status (*put)(kv__btxn *txn, kv__ns ns, const void *key,
-	                 size_t key_len, const void *val, size_t val_len,
+	                 size_t key_len, const kv__bval *val,
 	                 unsigned int flags);
 	kv_status (*del)(kv__btxn *txn, kv__ns ns, const void *key,
 	                 size_t key_len);
@@ -80,8 +93,7 @@ typedef struct kv__backend {
 	                         const void *start, size_t start_len);
 	/* KV_NOTFOUND past the last key. */
 	kv_status (*cursor_next)(kv__bcur *cur, const void **key,
-	                         size_t *key_len, const void **val,
-	                         size_t *val_len);
+	                         size_t *key_len, kv__bval *val);
 	void (*cursor_close)(kv__bcur *cur);
 
 	/* Make every commit so far durable (used with batched durability). */

@@ -3,7 +3,9 @@
  *
  * A store is one data file PATH (LMDB's MDB_NOSUBDIR layout, PATH-lock
  * beside it) holding two named databases: "data" for the user's records and
- * "kv_meta" for libkv's bookkeeping.
+ * "kv_meta" for libkv's bookkeeping.  LMDB has no columns, so a value in
+ * "data" is stored framed with its tag: one byte T (0..KV__TAG_MAX), T tag
+ * bytes, then the value; "kv_meta" keeps values as they are.
  *
  * LMDB maps the file at a fixed size that may change only while the process
  * has no transaction open.  So every transaction holds its environment's map
@@ -50,6 +52,7 @@
 #define POOL_STRIPES 16
 #define POOL_PER_STRIPE 8
 #define MAX_VAL_LEN 0xffffffffULL /* LMDB's MAXDATASIZE */
+#define KEY_SHOWN 48 /* key bytes a message shows */
 
 /* What probe looks for: a 16-byte page header whose flags (at offset 10)
  * mark a meta page, then the meta's magic number. */
@@ -94,11 +97,13 @@ struct kv__benv {
 	struct stripe pool[POOL_STRIPES];
 };
 
-/* The redo log is a run of entries: a struct redo_op, the key, the value. */
+/* The redo log is a run of entries: a struct redo_op, the key, the tag,
+ * the value.  Replay needs only the log, so the tag is kept in it too. */
 struct redo_op {
 	unsigned char op; /* OP_PUT or OP_DEL */
 	unsigned char ns;
-	unsigned int flags; /* mdb_put flags */
+	unsigned char tag_len; /* KV__NS_DATA puts only; <= KV__TAG_MAX */
+	unsigned int flags;    /* mdb_put flags */
 	size_t key_len;
 	size_t val_len;
 };
@@ -164,6 +169,71 @@ static kv_status map_rc(int rc, const char *what)
 		if (rc_table[i].rc == rc)
 			st = rc_table[i].st;
 	return kv__error(st, "%s: %s", what, mdb_strerror(rc));
+}
+
+/* Write up to KEY_SHOWN bytes of a key into buf as text for a message:
+ * printable ASCII as it is, other bytes, quote and backslash escaped. */
+static const char *show_key(char buf[4 * KEY_SHOWN + 4], const void *key,
+                            size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = key;
+	size_t i, n = 0;
+
+	for (i = 0; i < len && i < KEY_SHOWN; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' &&
+		    p[i] != '\\') {
+			buf[n++] = (char)p[i];
+			continue;
+		}
+		buf[n++] = '\\';
+		buf[n++] = 'x';
+		buf[n++] = hex[p[i] >> 4];
+		buf[n++] = hex[p[i] & 0xf];
+	}
+	if (len > KEY_SHOWN) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Point out at the tag and value framed in a stored record, both borrowed
+ * from the map; a "data" value whose length byte is missing or claims more
+ * than is there was damaged on disk, and nothing past its end is read. */
+static kv_status unframe(kv__bval *out, const kv__btxn *t, kv__ns ns,
+                         const MDB_val *k, const MDB_val *v)
+{
+	const unsigned char *p = v->mv_data;
+	char shown[4 * KEY_SHOWN + 4];
+	size_t tag_len;
+
+	if (ns != KV__NS_DATA) {
+		out->val = v->mv_data;
+		out->val_len = v->mv_size;
+		out->tag = NULL;
+		out->tag_len = 0;
+		return KV_OK;
+	}
+	if (v->mv_size == 0)
+		return kv__error(KV_ECORRUPT, "%s: damaged record \"%s\": "
+		                 "empty stored value, no tag length byte",
+		                 t->env->path,
+		                 show_key(shown, k->mv_data, k->mv_size));
+	tag_len = p[0];
+	if (tag_len > v->mv_size - 1)
+		return kv__error(KV_ECORRUPT, "%s: damaged record \"%s\": "
+		                 "tag of %zu bytes in a stored value of %zu "
+		                 "bytes",
+		                 t->env->path,
+		                 show_key(shown, k->mv_data, k->mv_size),
+		                 tag_len, (size_t)v->mv_size);
+	out->tag = tag_len > 0 ? p + 1 : NULL;
+	out->tag_len = tag_len;
+	out->val = p + 1 + tag_len;
+	out->val_len = v->mv_size - 1 - tag_len;
+	return KV_OK;
 }
 
 /* Recognise an LMDB data file by its first meta page. */
@@ -396,16 +466,18 @@ static kv_status lost(const kv__btxn *t)
 
 /* Copy one write to the free tail of t's log, growing it; it counts only
  * once the caller adds it to log_len.  Writes are applied from this copy,
- * which stays valid even if the caller's bytes pointed into the old map. */
+ * which stays valid even if the caller's bytes pointed into the map, where
+ * the write itself may move or overwrite them. */
 static unsigned char *log_stage(kv__btxn *t, const struct redo_op *h,
-                                const void *key, const void *val)
+                                const void *key, const void *tag,
+                                const void *val)
 {
-	size_t need = sizeof *h + h->key_len + h->val_len;
-	size_t cap = t->log_cap ? t->log_cap : 4096;
+	size_t need, cap = t->log_cap ? t->log_cap : 4096;
 	unsigned char *p;
 
-	if (h->val_len > SIZE_MAX - sizeof *h - h->key_len)
+	if (h->val_len > SIZE_MAX - sizeof *h - h->key_len - h->tag_len)
 		return NULL;
+	need = sizeof *h + h->key_len + h->tag_len + h->val_len;
 	if (t->log_cap - t->log_len < need) {
 		while (cap - t->log_len < need) {
 			if (cap > SIZE_MAX / 2)
@@ -420,28 +492,54 @@ static unsigned char *log_stage(kv__btxn *t, const struct redo_op *h,
 	}
 	p = t->log + t->log_len;
 	memcpy(p, h, sizeof *h);
+	p += sizeof *h;
 	if (h->key_len > 0)
-		memcpy(p + sizeof *h, key, h->key_len);
+		memcpy(p, key, h->key_len);
+	p += h->key_len;
+	if (h->tag_len > 0)
+		memcpy(p, tag, h->tag_len);
+	p += h->tag_len;
 	if (h->val_len > 0)
-		memcpy(p + sizeof *h + h->key_len, val, h->val_len);
-	return p;
+		memcpy(p, val, h->val_len);
+	return t->log + t->log_len;
 }
 
-/* Apply one log entry to t's LMDB transaction; *size gets its length. */
+/* Apply one log entry to t's LMDB transaction; *size gets its length.  A
+ * "data" record is framed in place: MDB_RESERVE hands back its room in the
+ * map, filled here from the log before LMDB is called again. */
 static int log_apply(kv__btxn *t, const unsigned char *entry, size_t *size)
 {
+	const unsigned char *tag, *val;
+	unsigned char *room;
 	struct redo_op h;
 	MDB_val k, v;
+	int rc;
 
 	memcpy(&h, entry, sizeof h);
-	*size = sizeof h + h.key_len + h.val_len;
+	*size = sizeof h + h.key_len + h.tag_len + h.val_len;
 	k.mv_size = h.key_len;
 	k.mv_data = (void *)(entry + sizeof h);
 	if (h.op == OP_DEL)
 		return mdb_del(t->txn, t->env->dbi[h.ns], &k, NULL);
-	v.mv_size = h.val_len;
-	v.mv_data = (void *)(entry + sizeof h + h.key_len);
-	return mdb_put(t->txn, t->env->dbi[h.ns], &k, &v, h.flags);
+	tag = entry + sizeof h + h.key_len;
+	val = tag + h.tag_len;
+	if (h.ns != KV__NS_DATA) {
+		v.mv_size = h.val_len;
+		v.mv_data = (void *)val;
+		return mdb_put(t->txn, t->env->dbi[h.ns], &k, &v, h.flags);
+	}
+	v.mv_size = 1 + (size_t)h.tag_len + h.val_len;
+	v.mv_data = NULL;
+	rc = mdb_put(t->txn, t->env->dbi[h.ns], &k, &v, h.flags | MDB_RESERVE);
+	if (rc != MDB_SUCCESS)
+		return rc; /* with MDB_KEYEXIST, v is the old value: leave it */
+	room = v.mv_data;
+	room[0] = h.tag_len;
+	if (h.tag_len > 0)
+		memcpy(room + 1, tag, h.tag_len);
+	if (h.val_len > 0)
+		memcpy(room + 1 + h.tag_len, val, h.val_len);
+	return MDB_SUCCESS;
 }
 
 /* Put c on the first key >= start.  A start longer than LMDB's longest key
@@ -542,7 +640,7 @@ done:
 /* Apply one put or delete to a write transaction, growing the map when it
  * is full, and keep it in the redo log once it has succeeded. */
 static kv_status write_op(kv__btxn *t, const struct redo_op *h,
-                          const void *key, const void *val)
+                          const void *key, const void *tag, const void *val)
 {
 	unsigned char *entry;
 	size_t size;
@@ -553,7 +651,7 @@ static kv_status write_op(kv__btxn *t, const struct redo_op *h,
 		return kv__error(KV_EREADONLY, "write in a read transaction");
 	if (t->txn == NULL)
 		return lost(t);
-	entry = log_stage(t, h, key, val);
+	entry = log_stage(t, h, key, tag, val);
 	if (entry == NULL)
 		return kv__error(KV_ENOMEM, "out of memory for the LMDB redo log");
 	while ((rc = log_apply(t, entry, &size)) == MDB_MAP_FULL) {
@@ -637,10 +735,10 @@ static void txn_abort(kv__btxn *t)
 		read_end(t);
 }
 
-/* Zero-copy lookup: the bytes stay in the map until the transaction ends
- * or, in a write transaction, until its next write. */
-static kv_status get(const void **out, size_t *out_len, kv__btxn *t,
-                     kv__ns ns, const void *key, size_t key_len)
+/* Zero-copy lookup: value and tag stay in the map until the transaction
+ * ends or, in a write transaction, until its next write. */
+static kv_status get(kv__bval *out, kv__btxn *t, kv__ns ns, const void *key,
+                     size_t key_len)
 {
 	MDB_val k, v;
 	int rc;
@@ -650,42 +748,49 @@ static kv_status get(const void **out, size_t *out_len, kv__btxn *t,
 	k.mv_size = key_len;
 	k.mv_data = (void *)key;
 	rc = mdb_get(t->txn, t->env->dbi[ns], &k, &v);
-	if (rc == MDB_SUCCESS) {
-		*out = v.mv_data;
-		*out_len = v.mv_size;
-		return KV_OK;
-	}
+	if (rc == MDB_SUCCESS)
+		return unframe(out, t, ns, &k, &v);
 	if (rc == MDB_BAD_VALSIZE) /* a key too long to be stored */
 		return KV_NOTFOUND;
 	return map_rc(rc, "mdb_get");
 }
 
-/* Store a record; the limits are checked first so the message names them. */
+/* Store a record, with its tag in "data"; the limits are checked first so
+ * the message names them. */
 static kv_status put(kv__btxn *t, kv__ns ns, const void *key, size_t key_len,
-                     const void *val, size_t val_len, unsigned int flags)
+                     const kv__bval *val, unsigned int flags)
 {
-	struct redo_op h = { OP_PUT, (unsigned char)ns, 0, key_len, val_len };
+	struct redo_op h = { OP_PUT, (unsigned char)ns, 0, 0, key_len,
+	                     val->val_len };
+	unsigned long long frame = 0;
 
+	if (val->tag_len > KV__TAG_MAX)
+		return kv__error(KV_EINVAL, "tag of %zu bytes is longer than "
+		                 "%d bytes", val->tag_len, KV__TAG_MAX);
+	if (ns == KV__NS_DATA) {
+		h.tag_len = (unsigned char)val->tag_len;
+		frame = 1 + (unsigned long long)val->tag_len;
+	}
 	if (key_len > t->env->maxkey)
 		return kv__error(KV_ETOOBIG, "key of %zu bytes is longer than "
 		                 "LMDB's limit of %zu bytes", key_len,
 		                 t->env->maxkey);
-	if ((unsigned long long)val_len > MAX_VAL_LEN)
+	if ((unsigned long long)val->val_len > MAX_VAL_LEN - frame)
 		return kv__error(KV_ETOOBIG, "value of %zu bytes is larger than "
-		                 "LMDB's limit of %llu bytes", val_len,
-		                 MAX_VAL_LEN);
+		                 "LMDB's limit of %llu bytes", val->val_len,
+		                 MAX_VAL_LEN - frame);
 	if (flags & KV_PUT_NOOVERWRITE)
 		h.flags = MDB_NOOVERWRITE;
-	return write_op(t, &h, key, val);
+	return write_op(t, &h, key, val->tag, val->val);
 }
 
 static kv_status del(kv__btxn *t, kv__ns ns, const void *key, size_t key_len)
 {
-	struct redo_op h = { OP_DEL, (unsigned char)ns, 0, key_len, 0 };
+	struct redo_op h = { OP_DEL, (unsigned char)ns, 0, 0, key_len, 0 };
 
 	if (t->write && key_len > t->env->maxkey)
 		return KV_NOTFOUND;
-	return write_op(t, &h, key, NULL);
+	return write_op(t, &h, key, NULL, NULL);
 }
 
 /* Open a cursor before the first key >= start; a cursor of a write
@@ -738,10 +843,12 @@ static kv_status cursor_open(kv__bcur **out, kv__btxn *t, kv__ns ns,
 }
 
 /* Step to the next record; write transactions remember the key reached
- * so that cursors_reopen can find the place again. */
+ * so that cursors_reopen can find the place again.  A damaged record is
+ * reported as KV_ECORRUPT and stepped over by the next call. */
 static kv_status cursor_next(kv__bcur *c, const void **key, size_t *key_len,
-                             const void **val, size_t *val_len)
+                             kv__bval *val)
 {
+	kv_status st;
 	MDB_val k, v;
 	int rc;
 
@@ -764,10 +871,11 @@ static kv_status cursor_next(kv__bcur *c, const void **key, size_t *key_len,
 		memcpy(c->key, k.mv_data, k.mv_size);
 		c->key_len = k.mv_size;
 	}
+	st = unframe(val, c->txn, c->ns, &k, &v);
+	if (st != KV_OK)
+		return st;
 	*key = k.mv_data;
 	*key_len = k.mv_size;
-	*val = v.mv_data;
-	*val_len = v.mv_size;
 	return KV_OK;
 }
 

@@ -9,6 +9,13 @@
  * find the same rows; BLOBs compare with memcmp, shorter first, so ORDER BY
  * key is libkv's key order.
  *
+ * A record's tag lives in the same row, in a nullable column kv_tag that
+ * every writable open adds to Dict with ALTER TABLE (CREATE TABLE stays
+ * dbm.sqlite3's own).  dbm.sqlite3's statements name their columns, so its
+ * REPLACE leaves the tag NULL: its writes read back as untagged records.
+ * A read-only open of a file only dbm.sqlite3 wrote finds no kv_tag and
+ * prepares statements that do not name it.
+ *
  * Threads: one read-write connection, used only by the write transaction
  * (the core keeps at most one open), and a pool of read-only connections
  * that read transactions borrow, one thread at a time each, hence
@@ -46,6 +53,14 @@ static const char magic[16] = "SQLite format 3";
 /* Per-namespace operations; their statements follow the shared ones. */
 enum op { OP_GET, OP_PUT, OP_ADD, OP_DEL, OP_COUNT };
 
+/* What a namespace's table looks like, which decides its statements. */
+enum layout {
+	LAYOUT_DICT,       /* Dict with kv_tag: every writable open */
+	LAYOUT_DICT_PLAIN, /* Dict without it: a dbm.sqlite3 file read-only */
+	LAYOUT_META,       /* kv_meta, which has no tag */
+	LAYOUT_COUNT
+};
+
 enum stmt_id {
 	ST_BEGIN,
 	ST_BEGIN_WRITE,
@@ -57,42 +72,64 @@ enum stmt_id {
 };
 #define NS_STMT(ns, op) (ST_NS_FIRST + (int)(ns) * OP_COUNT + (op))
 
-/* The put is an upsert rather than dbm.sqlite3's REPLACE: REPLACE deletes
- * and re-inserts the row, which would drop columns libkv may add to it. */
-#define NS_SQL(table) \
-	"SELECT value FROM " table " WHERE key = ?", \
-	"INSERT INTO " table " (key, value) VALUES (?, ?)" \
-	" ON CONFLICT (key) DO UPDATE SET value = excluded.value", \
-	"INSERT INTO " table " (key, value) VALUES (?, ?)" \
-	" ON CONFLICT (key) DO NOTHING", \
-	"DELETE FROM " table " WHERE key = ?"
-
-static const char *const stmt_sql[ST_TOTAL] = {
+static const char *const stmt_sql[ST_NS_FIRST] = {
 	"BEGIN",
 	"BEGIN IMMEDIATE",
 	"COMMIT",
 	"ROLLBACK",
-	"SELECT COUNT(*) FROM Dict",
-	NS_SQL("Dict"),   /* KV__NS_DATA */
-	NS_SQL("kv_meta") /* KV__NS_META */
+	"SELECT COUNT(*) FROM Dict"
 };
 
-/* Cursor statements by namespace, then [without, with] a start key. */
-static const char *const cursor_sql[KV__NS_COUNT][2] = {
-	{ "SELECT key, value FROM Dict ORDER BY key",
-	  "SELECT key, value FROM Dict WHERE key >= ? ORDER BY key" },
-	{ "SELECT key, value FROM kv_meta ORDER BY key",
-	  "SELECT key, value FROM kv_meta WHERE key >= ? ORDER BY key" }
+/*
+ * Per-namespace statements by layout.  Every SELECT returns the tag as its
+ * last column, a literal NULL where the table has none, so reading a row
+ * does not depend on the layout.  The put is an upsert rather than
+ * dbm.sqlite3's REPLACE: REPLACE deletes and re-inserts the row, so it
+ * would reset the tag to NULL rather than set it with the value.  Only a
+ * read-only open uses LAYOUT_DICT_PLAIN, so its put and add never run.
+ */
+#define TAGLESS_SQL(table) { \
+	"SELECT value, NULL FROM " table " WHERE key = ?", \
+	"INSERT INTO " table " (key, value) VALUES (?, ?)" \
+	" ON CONFLICT (key) DO UPDATE SET value = excluded.value", \
+	"INSERT INTO " table " (key, value) VALUES (?, ?)" \
+	" ON CONFLICT (key) DO NOTHING", \
+	"DELETE FROM " table " WHERE key = ?" }
+
+static const char *const ns_sql[LAYOUT_COUNT][OP_COUNT] = {
+	{ "SELECT value, kv_tag FROM Dict WHERE key = ?",
+	  "INSERT INTO Dict (key, value, kv_tag) VALUES (?, ?, ?)"
+	  " ON CONFLICT (key) DO UPDATE"
+	  " SET value = excluded.value, kv_tag = excluded.kv_tag",
+	  "INSERT INTO Dict (key, value, kv_tag) VALUES (?, ?, ?)"
+	  " ON CONFLICT (key) DO NOTHING",
+	  "DELETE FROM Dict WHERE key = ?" },
+	TAGLESS_SQL("Dict"),
+	TAGLESS_SQL("kv_meta")
 };
 
-/* Run once at a writable open, as one transaction.  Dict is created as
- * dbm.sqlite3 creates it, so a libkv store is a dbm.sqlite3 store. */
+/* Cursor statements by layout, then [without, with] a start key; the
+ * columns are key, value, tag. */
+static const char *const cursor_sql[LAYOUT_COUNT][2] = {
+	{ "SELECT key, value, kv_tag FROM Dict ORDER BY key",
+	  "SELECT key, value, kv_tag FROM Dict WHERE key >= ? ORDER BY key" },
+	{ "SELECT key, value, NULL FROM Dict ORDER BY key",
+	  "SELECT key, value, NULL FROM Dict WHERE key >= ? ORDER BY key" },
+	{ "SELECT key, value, NULL FROM kv_meta ORDER BY key",
+	  "SELECT key, value, NULL FROM kv_meta WHERE key >= ? ORDER BY key" }
+};
+
+/* Run once at a writable open, as one transaction (with add_tag_sql when
+ * Dict lacks kv_tag, and truncate_sql when asked).  Dict is created as
+ * dbm.sqlite3 creates it, so a libkv store is a dbm.sqlite3 store, and a
+ * file either program made gets the tag column the same way. */
 static const char setup_sql[] =
 	"BEGIN IMMEDIATE;"
 	"CREATE TABLE IF NOT EXISTS Dict"
 	" (key BLOB UNIQUE NOT NULL, value BLOB NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS kv_meta"
 	" (key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL);";
+static const char add_tag_sql[] = "ALTER TABLE Dict ADD COLUMN kv_tag BLOB";
 static const char truncate_sql[] = "DELETE FROM Dict; DELETE FROM kv_meta;";
 static const char marker_sql[] =
 	"INSERT OR IGNORE INTO kv_meta (key, value)"
@@ -101,9 +138,14 @@ static const char marker_sql[] =
 static const char tables_sql[] =
 	"SELECT lower(name) FROM sqlite_master"
 	" WHERE type = 'table' AND lower(name) IN ('dict', 'kv_meta')";
+/* Column names compare without case in SQLite. */
+static const char has_tag_sql[] =
+	"SELECT COUNT(*) FROM pragma_table_info('Dict')"
+	" WHERE lower(name) = 'kv_tag'";
 
 /* One connection and the statements prepared on it. */
 struct conn {
+	kv__benv *env; /* whose layout its statements follow */
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_TOTAL];
 	sqlite3_stmt *spare[KV__NS_COUNT][2]; /* a closed cursor's, for reuse */
@@ -117,6 +159,9 @@ struct kv__benv {
 	char *dir;            /* the directory holding them */
 	int sync_each_commit;
 	int has_meta;         /* kv_meta exists (only a read-only open lacks it) */
+	int has_tag;          /* Dict has kv_tag (only a read-only open lacks it);
+	                         fixed at open, so a column another process adds
+	                         later stays unseen until the next open */
 	struct conn *writer;  /* NULL when opened read-only */
 	pthread_mutex_t lock; /* guards pool and idle */
 	struct conn *pool;    /* idle read-only connections */
@@ -211,6 +256,30 @@ static kv_status column_bytes(const void **out, size_t *out_len,
 	return KV_OK;
 }
 
+/* Borrow a row's tag: NULL, 0 for SQL NULL (no tag: a foreign write, a
+ * table without the column) and for an empty one, so the core sees a
+ * single form of "untagged".  A longer tag than libkv ever writes can
+ * only come from another program; handing it on would break the core's
+ * bound, so it is reported as corruption. */
+static kv_status column_tag(kv__bval *out, sqlite3_stmt *st, int col)
+{
+	const void *p = NULL;
+	size_t len = 0;
+	kv_status status;
+
+	if (sqlite3_column_type(st, col) != SQLITE_NULL) {
+		status = column_bytes(&p, &len, st, col);
+		if (status != KV_OK)
+			return status;
+	}
+	if (len > KV__TAG_MAX)
+		return kv__error(KV_ECORRUPT, "sqlite: record tag of %zu bytes "
+		                 "(at most %d)", len, KV__TAG_MAX);
+	out->tag = len ? p : NULL;
+	out->tag_len = len;
+	return KV_OK;
+}
+
 /* Open a connection to the store's file, which exists by now. */
 static kv_status conn_open(struct conn **out, kv__benv *env, int write)
 {
@@ -233,6 +302,7 @@ static kv_status conn_open(struct conn **out, kv__benv *env, int write)
 		sqlite3_close(db);
 		return no_memory();
 	}
+	c->env = env;
 	c->db = db;
 	*out = c;
 	return KV_OK;
@@ -264,13 +334,29 @@ static void conn_close(struct conn *c)
 	free(c);
 }
 
+/* The layout of a namespace's table in this store. */
+static enum layout ns_layout(const kv__benv *env, kv__ns ns)
+{
+	if (ns == KV__NS_META)
+		return LAYOUT_META;
+	return env->has_tag ? LAYOUT_DICT : LAYOUT_DICT_PLAIN;
+}
+
 /* The connection's statement id, prepared on first use. */
 static kv_status conn_stmt(sqlite3_stmt **out, struct conn *c, int id)
 {
-	int rc;
+	const char *sql;
+	int rc, ns;
 
 	if (!c->stmt[id]) {
-		rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1,
+		if (id < ST_NS_FIRST) {
+			sql = stmt_sql[id];
+		} else {
+			ns = (id - ST_NS_FIRST) / OP_COUNT;
+			sql = ns_sql[ns_layout(c->env, (kv__ns)ns)]
+			            [(id - ST_NS_FIRST) % OP_COUNT];
+		}
+		rc = sqlite3_prepare_v3(c->db, sql, -1,
 		                        SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
 		                        NULL);
 		if (rc != SQLITE_OK)
@@ -409,13 +495,32 @@ static kv_status env_paths(kv__benv *env, const char *path)
 	return KV_OK;
 }
 
+/* Does Dict have the kv_tag column?  Asked once at open; the answer
+ * decides which statements every connection of the store prepares. */
+static int dict_has_tag(int *out, sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, has_tag_sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int(st, 0) > 0;
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Open the writer connection and bring the file to libkv's layout: WAL,
- * Dict, kv_meta with its format marker (emptied first on truncate). */
+ * Dict with kv_tag, kv_meta with its format marker (emptied first on
+ * truncate), all in one transaction so no process sees half of it. */
 static kv_status setup_writer(kv__benv *env, int truncate)
 {
 	sqlite3 *db;
 	kv_status status;
-	int rc;
+	int rc, has_tag = 0;
 
 	status = conn_open(&env->writer, env, 1);
 	if (status != KV_OK)
@@ -434,6 +539,10 @@ static kv_status setup_writer(kv__benv *env, int truncate)
 		                  NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, setup_sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = dict_has_tag(&has_tag, db);
+	if (rc == SQLITE_OK && !has_tag)
+		rc = sqlite3_exec(db, add_tag_sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK && truncate)
 		rc = sqlite3_exec(db, truncate_sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
@@ -445,11 +554,13 @@ static kv_status setup_writer(kv__benv *env, int truncate)
 		return status;
 	}
 	env->has_meta = 1;
+	env->has_tag = 1;
 	return KV_OK;
 }
 
-/* Check a store opened read-only: Dict must exist, kv_meta may not (a
- * file dbm.sqlite3 made).  The first read also tells a foreign file. */
+/* Check a store opened read-only: Dict must exist, kv_meta and kv_tag
+ * may not (a file only dbm.sqlite3 wrote).  The first read also tells a
+ * foreign file. */
 static kv_status setup_reader(kv__benv *env)
 {
 	struct conn *c;
@@ -475,6 +586,11 @@ static kv_status setup_reader(kv__benv *env)
 		status = kv__error(KV_EFORMAT, "%s: not a libkv or dbm.sqlite3 "
 		                   "store: no table Dict", env->path);
 	sqlite3_finalize(st);
+	if (status == KV_OK) {
+		rc = dict_has_tag(&env->has_tag, c->db);
+		if (rc != SQLITE_OK)
+			status = map_rc(rc, c->db, env->path);
+	}
 	pool_give(env, c);
 	return status;
 }
@@ -708,13 +824,12 @@ static void txn_abort(kv__btxn *txn)
 		txn_end(txn, 0);
 }
 
-static kv_status get(const void **out, size_t *out_len, kv__btxn *txn,
-                     kv__ns ns, const void *key, size_t key_len)
+static kv_status get(kv__bval *out, kv__btxn *txn, kv__ns ns,
+                     const void *key, size_t key_len)
 {
 	struct conn *c = txn->conn;
 	sqlite3_stmt *st = NULL;
-	const void *val = NULL;
-	size_t len = 0;
+	kv__bval bv = { NULL, 0, NULL, 0 };
 	kv_status status;
 	int rc;
 
@@ -729,9 +844,11 @@ static kv_status get(const void **out, size_t *out_len, kv__btxn *txn,
 	rc = bind_bytes(st, 1, key, key_len);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		status = column_bytes(&val, &len, st, 0);
-	else if (rc == SQLITE_DONE)
+	if (rc == SQLITE_ROW) {
+		status = column_bytes(&bv.val, &bv.val_len, st, 0);
+		if (status == KV_OK)
+			status = column_tag(&bv, st, 1);
+	} else if (rc == SQLITE_DONE)
 		status = KV_NOTFOUND;
 	else
 		status = map_rc(rc, c->db, "sqlite get");
@@ -739,18 +856,20 @@ static kv_status get(const void **out, size_t *out_len, kv__btxn *txn,
 		sqlite3_reset(st);
 		return status;
 	}
-	/* The row stays current, and val valid, until this is reset. */
+	/* The row stays current, and value and tag valid, until this is
+	 * reset. */
 	txn->held = st;
-	*out = val;
-	*out_len = len;
+	*out = bv;
 	return KV_OK;
 }
 
-/* Step a put, or a delete (which has no value parameter); *changed tells
- * whether a row was inserted, updated or deleted. */
+/* Step a put, or a delete (val NULL); *changed tells whether a row was
+ * inserted, updated or deleted.  The statement's parameters say what it
+ * stores: a third one is the tag (Dict's put and add), which an empty tag
+ * leaves SQL NULL, as dbm.sqlite3's writes do; kv_meta has none. */
 static kv_status write_row(int *changed, kv__btxn *txn, int id,
                            const char *what, const void *key, size_t key_len,
-                           const void *val, size_t val_len)
+                           const kv__bval *val)
 {
 	struct conn *c = txn->conn;
 	sqlite3_stmt *st = NULL;
@@ -767,8 +886,14 @@ static kv_status write_row(int *changed, kv__btxn *txn, int id,
 	if (status != KV_OK)
 		return status;
 	rc = bind_bytes(st, 1, key, key_len);
-	if (rc == SQLITE_OK && sqlite3_bind_parameter_count(st) > 1)
-		rc = bind_bytes(st, 2, val, val_len);
+	if (rc == SQLITE_OK && val && sqlite3_bind_parameter_count(st) > 1)
+		rc = bind_bytes(st, 2, val->val, val->val_len);
+	if (rc == SQLITE_OK && val && sqlite3_bind_parameter_count(st) > 2)
+		rc = val->tag_len
+		     ? sqlite3_bind_blob64(st, 3, val->tag,
+		                           (sqlite3_uint64)val->tag_len,
+		                           SQLITE_STATIC)
+		     : sqlite3_bind_null(st, 3);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE)
@@ -780,15 +905,18 @@ static kv_status write_row(int *changed, kv__btxn *txn, int id,
 }
 
 static kv_status put(kv__btxn *txn, kv__ns ns, const void *key,
-                     size_t key_len, const void *val, size_t val_len,
-                     unsigned int flags)
+                     size_t key_len, const kv__bval *val, unsigned int flags)
 {
 	int add = (flags & KV_PUT_NOOVERWRITE) != 0;
 	int changed = 0;
 	kv_status status;
 
+	/* The core bounds and builds tags; anything else is its bug. */
+	if (val->tag_len > KV__TAG_MAX || (val->tag_len && !val->tag))
+		return kv__error(KV_EINVAL, "sqlite put: bad tag (%zu bytes, "
+		                 "at most %d)", val->tag_len, KV__TAG_MAX);
 	status = write_row(&changed, txn, NS_STMT(ns, add ? OP_ADD : OP_PUT),
-	                   "sqlite put", key, key_len, val, val_len);
+	                   "sqlite put", key, key_len, val);
 	if (status == KV_OK && add && !changed)
 		return KV_EXISTS;
 	return status;
@@ -801,7 +929,7 @@ static kv_status del(kv__btxn *txn, kv__ns ns, const void *key,
 	kv_status status;
 
 	status = write_row(&changed, txn, NS_STMT(ns, OP_DEL), "sqlite del",
-	                   key, key_len, NULL, 0);
+	                   key, key_len, NULL);
 	if (status == KV_OK && !changed)
 		return KV_NOTFOUND;
 	return status;
@@ -830,9 +958,11 @@ static kv_status cursor_open(kv__bcur **out, kv__btxn *txn, kv__ns ns,
 	cur->stmt = c->spare[ns][cur->ranged];
 	c->spare[ns][cur->ranged] = NULL;
 	if (!cur->stmt)
-		rc = sqlite3_prepare_v3(c->db, cursor_sql[ns][cur->ranged], -1,
-		                        SQLITE_PREPARE_PERSISTENT, &cur->stmt,
-		                        NULL);
+		rc = sqlite3_prepare_v3(c->db,
+		                        cursor_sql[ns_layout(txn->env, ns)]
+		                                  [cur->ranged],
+		                        -1, SQLITE_PREPARE_PERSISTENT,
+		                        &cur->stmt, NULL);
 	/* The caller's start key need not outlive this call: copy it. */
 	if (rc == SQLITE_OK && cur->ranged)
 		rc = sqlite3_bind_blob64(cur->stmt, 1, start,
@@ -861,11 +991,11 @@ done:
 }
 
 static kv_status cursor_next(kv__bcur *cur, const void **key,
-                             size_t *key_len, const void **val,
-                             size_t *val_len)
+                             size_t *key_len, kv__bval *val)
 {
-	const void *k, *v;
-	size_t kl, vl;
+	kv__bval bv = { NULL, 0, NULL, 0 };
+	const void *k;
+	size_t kl;
 	kv_status status;
 	int rc;
 
@@ -884,13 +1014,14 @@ static kv_status cursor_next(kv__bcur *cur, const void **key,
 		return map_rc(rc, cur->txn->conn->db, "sqlite cursor");
 	status = column_bytes(&k, &kl, cur->stmt, 0);
 	if (status == KV_OK)
-		status = column_bytes(&v, &vl, cur->stmt, 1);
+		status = column_bytes(&bv.val, &bv.val_len, cur->stmt, 1);
+	if (status == KV_OK)
+		status = column_tag(&bv, cur->stmt, 2);
 	if (status != KV_OK)
 		return status;
 	*key = k;
 	*key_len = kl;
-	*val = v;
-	*val_len = vl;
+	*val = bv;
 	return KV_OK;
 }
 

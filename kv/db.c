@@ -298,8 +298,7 @@ kv_status kv_db_sync(kv_db *db)
 kv_status kv_db_stat(kv_stat *out, kv_db *db)
 {
 	kv__bstat bs = { 0, 0 };
-	const void *v;
-	size_t vlen;
+	kv__bval bv;
 	kv_txn *txn;
 	kv_status rc;
 
@@ -318,11 +317,11 @@ kv_status kv_db_stat(kv_stat *out, kv_db *db)
 	out->format = 0;
 	if ((rc = kv__txn_begin(&txn, db, 0)))
 		return rc;
-	rc = db->be->get(&v, &vlen, txn->bt, KV__NS_META, "format", 6);
-	if (rc == KV_OK && vlen > 0 && vlen < 10) {
+	rc = db->be->get(&bv, txn->bt, KV__NS_META, "format", 6);
+	if (rc == KV_OK && bv.val_len > 0 && bv.val_len < 10) {
 		char num[10];
-		memcpy(num, v, vlen);
-		num[vlen] = '\0';
+		memcpy(num, bv.val, bv.val_len);
+		num[bv.val_len] = '\0';
 		out->format = (unsigned int)strtoul(num, NULL, 10);
 	}
 	kv__txn_end(txn);

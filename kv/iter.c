@@ -127,8 +127,9 @@ fail:
 kv_status kv_iter_next(kv_iter *it, const void **key, size_t *key_len,
                        const void **val, size_t *val_len)
 {
-	const void *k, *v;
-	size_t klen, vlen;
+	const void *k;
+	size_t klen;
+	kv__bval bv;
 	kv_status rc;
 
 	if ((rc = check_iter(it, "kv_iter_next")))
@@ -138,7 +139,7 @@ kv_status kv_iter_next(kv_iter *it, const void **key, size_t *key_len,
 		                 "on %s has ended", it->db->path);
 	if (it->done)
 		return KV_NOTFOUND;
-	rc = it->db->be->cursor_next(it->cur, &k, &klen, &v, &vlen);
+	rc = it->db->be->cursor_next(it->cur, &k, &klen, &bv);
 	if (rc == KV_OK && (klen < it->prefix_len ||
 	                    memcmp(k, it->prefix, it->prefix_len) != 0))
 		rc = KV_NOTFOUND;
@@ -152,9 +153,9 @@ kv_status kv_iter_next(kv_iter *it, const void **key, size_t *key_len,
 	if (key_len)
 		*key_len = klen;
 	if (val)
-		*val = v;
+		*val = bv.val;
 	if (val_len)
-		*val_len = vlen;
+		*val_len = bv.val_len;
 	return KV_OK;
 }
 

@@ -156,6 +156,7 @@ static kv_status fail_on_key(kv_status rc, const kv_db *db, const char *op,
 kv_status kv_txn_get(const void **out, size_t *out_len, kv_txn *txn,
                      const void *key, size_t key_len)
 {
+	kv__bval bv;
 	kv_status rc;
 
 	if ((rc = check_txn(txn, "kv_txn_get")))
@@ -164,9 +165,11 @@ kv_status kv_txn_get(const void **out, size_t *out_len, kv_txn *txn,
 		return kv__error(KV_EINVAL, "kv_txn_get: out is NULL");
 	if ((rc = kv__check_key(key, key_len, "kv_txn_get")))
 		return rc;
-	rc = txn->db->be->get(out, out_len, txn->bt, KV__NS_DATA, key, key_len);
+	rc = txn->db->be->get(&bv, txn->bt, KV__NS_DATA, key, key_len);
 	if (rc)
 		return fail_on_key(rc, txn->db, "get", key, key_len);
+	*out = bv.val;
+	*out_len = bv.val_len;
 	return KV_OK;
 }
 
@@ -189,6 +192,7 @@ static kv_status check_write(const kv_txn *txn, const void *key,
 kv_status kv_txn_put(kv_txn *txn, const void *key, size_t key_len,
                      const void *val, size_t val_len, unsigned int flags)
 {
+	kv__bval bv;
 	kv_status rc;
 
 	if ((rc = check_write(txn, key, key_len, "kv_txn_put")))
@@ -197,11 +201,14 @@ kv_status kv_txn_put(kv_txn *txn, const void *key, size_t key_len,
 		return kv__error(KV_EINVAL, "kv_txn_put: val is NULL");
 	if (flags & ~KV_PUT_NOOVERWRITE)
 		return kv__error(KV_EINVAL, "kv_txn_put: bad flags 0x%x", flags);
-	rc = txn->db->be->put(txn->bt, KV__NS_DATA, key, key_len,
-	                      val ? val : "", val_len, flags);
+	bv.val = val ? val : "";
+	bv.val_len = val_len;
+	bv.tag = NULL;
+	bv.tag_len = 0;
+	rc = txn->db->be->put(txn->bt, KV__NS_DATA, key, key_len, &bv, flags);
 	if (rc)
 		return fail_on_key(rc, txn->db, "put", key, key_len);
-	return KV_OK;
+	return KV_OK; /* HOOK */
 }
 
 kv_status kv_txn_del(kv_txn *txn, const void *key, size_t key_len)
