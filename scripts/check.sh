@@ -7,8 +7,30 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
 
+passed=0
+failed=0
+
 step() { printf '\n=== %s\n' "$*"; }
-run_check() {   # run_check DIR TARGET
+
+# Print each suite's closing lines and add them to the totals: Check's
+# "N%: Checks: C, Failures: F, Errors: E" and the shell tests' "P passed,
+# F failed".
+tally() {   # tally LOGDIR
+	for log in "$1"/tests/*.log; do
+		[ -f "$log" ] || continue
+		lines=$(grep -hE '^[0-9]+%: Checks: |^[0-9]+ passed, [0-9]+ failed' "$log" || true)
+		[ -n "$lines" ] || continue
+		echo "$lines" | sed "s|^|$(basename "$log" .log): |"
+		counts=$(echo "$lines" | awk '
+			/Checks:/ { gsub(/,/, ""); c += $3; f += $5 + $7 }
+			/ passed, / { c += $1 + $3; f += $3 }
+			END { print c - f, f }')
+		passed=$((passed + ${counts% *}))
+		failed=$((failed + ${counts#* }))
+	done
+}
+
+run_check() {   # run_check DIR TARGET LOGDIR
 	if ! make -C "$1" -j"$jobs" "$2" >"$1/$2.out" 2>&1; then
 		cat "$1/$2.out"
 		for log in $(find "$1" -name '*.log' -newer "$1/Makefile"); do
@@ -17,23 +39,27 @@ run_check() {   # run_check DIR TARGET
 		echo "check: $2 in $1 FAILED"
 		exit 1
 	fi
-	grep -E '^(# |PASS|FAIL|SKIP|ERROR|XFAIL|[0-9]+%)' "$1/$2.out" || true
+	grep -E '^(# |PASS|FAIL|SKIP|ERROR|XFAIL)' "$1/$2.out" || true
+	tally "$3"
 }
 
 step "gcc build, make check"
 sh "$top/scripts/build.sh" build CC=gcc
-run_check "$top/build" check
+run_check "$top/build" check "$top/build"
 
 step "AddressSanitizer + UndefinedBehaviorSanitizer"
-run_check "$top/build" check-asan
+run_check "$top/build" check-asan "$top/build/asan"
 
 step "ThreadSanitizer"
-run_check "$top/build" check-tsan
+run_check "$top/build" check-tsan "$top/build/tsan"
 
 step "clang build, make check"
 sh "$top/scripts/build.sh" build-clang CC=clang
-run_check "$top/build-clang" check
+run_check "$top/build-clang" check "$top/build-clang"
 
 step "make distcheck"
-run_check "$top/build" distcheck
-echo "check: all passed"
+run_check "$top/build" distcheck "$top/build/nonexistent"
+
+echo
+echo "check: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

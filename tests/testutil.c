@@ -168,6 +168,98 @@ void kvt_expect_absent(kv_db *db, const char *key)
 	              key, kv_strerror(rc));
 }
 
+int kvt_key_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	size_t n = alen < blen ? alen : blen;
+	int c = n > 0 ? memcmp(a, b, n) : 0;
+
+	if (c != 0)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+const char *kvt_hex(char *buf, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i, m = n < 16 ? n : 16;
+
+	buf[0] = '\0';
+	for (i = 0; i < m; i++)
+		sprintf(buf + 2 * i, "%02x", b[i]);
+	if (m < n)
+		strcat(buf, "..");
+	return buf;
+}
+
+void kvt_txn_expect_str(kv_txn *txn, const char *key, const char *val)
+{
+	const void *got = NULL;
+	size_t got_len = 0;
+	kv_status rc = kv_txn_get(&got, &got_len, txn, key, strlen(key));
+
+	ck_assert_msg(rc == KV_OK, "kv_txn_get '%s': %s", key,
+	              kv_strerror(rc));
+	ck_assert_msg(got_len == strlen(val) &&
+	                      memcmp(got, val, got_len) == 0,
+	              "kv_txn_get '%s': got '%.*s', want '%s'", key,
+	              (int)got_len, (const char *)got, val);
+}
+
+void kvt_txn_expect_absent(kv_txn *txn, const char *key)
+{
+	const void *got = NULL;
+	size_t got_len = 0;
+	kv_status rc = kv_txn_get(&got, &got_len, txn, key, strlen(key));
+
+	ck_assert_msg(rc == KV_NOTFOUND, "kv_txn_get '%s': got %s, want absent",
+	              key, kv_strerror(rc));
+}
+
+void kvt_expect_iter(kv_db *db, kv_txn *txn, const void *prefix,
+                     size_t prefix_len, const kvt_bytes *want,
+                     const kvt_bytes *vals, size_t nwant)
+{
+	char h1[KVT_HEX_MAX], h2[KVT_HEX_MAX], h3[KVT_HEX_MAX];
+	char hp[KVT_HEX_MAX];
+	kv_iter *it = NULL;
+	kv_status rc;
+	size_t i;
+
+	kvt_hex(hp, prefix, prefix_len);
+	rc = kv_iter_new(&it, db, txn, prefix, prefix_len);
+	ck_assert_msg(rc == KV_OK, "kv_iter_new(prefix %s): %s (%s)", hp,
+	              kv_strerror(rc), kv_db_errmsg(db));
+	for (i = 0;; i++) {
+		const void *k = NULL, *v = NULL;
+		size_t kl = 0, vl = 0;
+
+		rc = kv_iter_next(it, &k, &kl, &v, &vl);
+		if (rc == KV_NOTFOUND)
+			break;
+		ck_assert_msg(rc == KV_OK, "prefix %s: kv_iter_next: %s", hp,
+		              kv_strerror(rc));
+		ck_assert_msg(i < nwant, "prefix %s: extra key %s after %zu",
+		              hp, kvt_hex(h1, k, kl), nwant);
+		ck_assert_msg(kvt_key_cmp(k, kl, want[i].p, want[i].n) == 0,
+		              "prefix %s: key %zu is %s, want %s", hp, i,
+		              kvt_hex(h1, k, kl),
+		              kvt_hex(h2, want[i].p, want[i].n));
+		if (vals != NULL)
+			ck_assert_msg(vl == vals[i].n &&
+			                      memcmp(v, vals[i].p, vl) == 0,
+			              "prefix %s: value of %s is %s, want %s",
+			              hp, kvt_hex(h1, k, kl), kvt_hex(h2, v, vl),
+			              kvt_hex(h3, vals[i].p, vals[i].n));
+	}
+	ck_assert_msg(i == nwant, "prefix %s: %zu keys, want %zu", hp, i,
+	              nwant);
+	/* Exhaustion is sticky. */
+	rc = kv_iter_next(it, NULL, NULL, NULL, NULL);
+	ck_assert_msg(rc == KV_NOTFOUND, "prefix %s: next after end: %s", hp,
+	              kv_strerror(rc));
+	kv_iter_free(it);
+}
+
 void kvt_write_file(const char *path, const void *data, size_t len)
 {
 	FILE *f = fopen(path, "wb");
@@ -241,4 +333,23 @@ int kvt_main(const char *module, void (*populate)(Suite *s))
 
 	remove_tree(base_dir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+void kvt_check_einval(kv_status rc, kv_db *db, const char *expr)
+{
+	const char *paren = strchr(expr, '(');
+	char fn[64];
+	size_t n = paren ? (size_t)(paren - expr) : strlen(expr);
+	const char *gm = kv_errmsg();
+	const char *dm = db ? kv_db_errmsg(db) : "";
+
+	ck_assert_msg(rc == KV_EINVAL, "%s: got %s, want KV_EINVAL", expr,
+	              kv_strerror(rc));
+	if (n >= sizeof fn)
+		n = sizeof fn - 1;
+	memcpy(fn, expr, n);
+	fn[n] = '\0';
+	ck_assert_msg(strstr(gm, fn) || strstr(dm, fn),
+	              "%s: no message naming %s (kv_errmsg: '%s', "
+	              "kv_db_errmsg: '%s')", expr, fn, gm, dm);
 }

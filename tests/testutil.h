@@ -57,6 +57,36 @@ void kvt_expect_str(kv_db *db, const char *key, const char *val);
 /* The key must be absent (KV_NOTFOUND). */
 void kvt_expect_absent(kv_db *db, const char *key);
 
+/* A byte string with its length; KVT_B("a\0b") keeps embedded NULs. */
+typedef struct kvt_bytes {
+	const char *p;
+	size_t n;
+} kvt_bytes;
+#define KVT_B(lit) { (lit), sizeof(lit) - 1 }
+#define KVT_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Bytes kvt_hex() needs for its buffer. */
+#define KVT_HEX_MAX 40
+
+/* Bytewise order, a shorter key before its extensions (the API's order);
+ * negative, zero or positive like memcmp. */
+int kvt_key_cmp(const void *a, size_t alen, const void *b, size_t blen);
+
+/* Up to 16 bytes of p as hex ("..": more followed) into buf (KVT_HEX_MAX
+ * bytes), for failure messages; returns buf. */
+const char *kvt_hex(char *buf, const void *p, size_t n);
+
+/* Zero-copy get of key in txn: exactly val, or (second form) KV_NOTFOUND. */
+void kvt_txn_expect_str(kv_txn *txn, const char *key, const char *val);
+void kvt_txn_expect_absent(kv_txn *txn, const char *key);
+
+/* Iterate prefix in txn (NULL: private snapshot) and compare the keys with
+ * want, in order, exactly; vals (may be NULL) are the expected values.
+ * Also checks that exhaustion is sticky and frees the iterator. */
+void kvt_expect_iter(kv_db *db, kv_txn *txn, const void *prefix,
+                     size_t prefix_len, const kvt_bytes *want,
+                     const kvt_bytes *vals, size_t nwant);
+
 /* Write len bytes into a new file at path (mode 0600). */
 void kvt_write_file(const char *path, const void *data, size_t len);
 
@@ -86,5 +116,12 @@ int kvt_main(const char *module, void (*populate)(Suite *s));
 		              #expr, kv_strerror(kvt_got_),                 \
 		              kv_db_errmsg(db));                            \
 	} while (0)
+
+/* expr must give KV_EINVAL and leave a message on the thread, or failing
+ * that on db (which may be NULL). */
+/* expr must fail with KV_EINVAL and leave a message, in kv_errmsg() or
+ * kv_db_errmsg(db), that names the function called. */
+void kvt_check_einval(kv_status rc, kv_db *db, const char *expr);
+#define kvt_expect_einval(db, expr) kvt_check_einval((expr), (db), #expr)
 
 #endif /* KV_TESTUTIL_H */
