@@ -13,8 +13,7 @@
 
 #include "kvtool.h"
 
-/* Read a whole stream into out (OWNED).  Returns 0, or -1 with errno. */
-static int read_all(struct kvt_bytes *out, FILE *f)
+int kvt_read_all(struct kvt_bytes *out, FILE *f)
 {
 	size_t cap = 4096, len = 0, n;
 	unsigned char *p = malloc(cap), *q;
@@ -64,7 +63,7 @@ static int value_arg(struct kvt_bytes *out, const struct kvt_args *a)
 	if (f == stdin && isatty(STDIN_FILENO))
 		kvt_error("reading the value from the terminal; end it with "
 		          "Ctrl-D");
-	rc = read_all(out, f);
+	rc = kvt_read_all(out, f);
 	if (rc != 0)
 		kvt_error("%s: %s", f == stdin ? "stdin" : name,
 		          strerror(errno));

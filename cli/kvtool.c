@@ -3,11 +3,13 @@
  * help and version, diagnostics, and opening and closing the store.
  *
  * Usage: kvtool CMD STORE [ARGS...].  A command is one entry of the table
- * below; its handler (commands.c) gets the parsed arguments and returns an
- * exit code.  Options may come anywhere after CMD; "--" ends them, so a key
- * starting with '-' is given after "--" (or escaped as \x2d).
+ * below; its handler (commands.c, records.c) gets the parsed arguments
+ * and returns an exit code.  Options may come anywhere after CMD; "--"
+ * ends them, so a key starting with '-' is given after "--" (or escaped
+ * as \x2d).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,62 @@ static const struct kvt_cmd commands[] = {
 	  "in bytes and libkv format version, one 'name: value' per line.\n"
 	  "\n"
 	  "  --json    print them as one JSON object\n" },
+	{ "schema", kvt_cmd_schema, KVT_OPT_JSON | KVT_OPT_VERSION,
+	  0, INT_MAX,
+	  "list, show, add and check the schemas of records",
+	  "schema STORE list [--json]\n"
+	  "       kvtool schema STORE show NAME [--version N] [--json]\n"
+	  "       kvtool schema STORE add FILE\n"
+	  "       kvtool schema STORE check [NAME] [--json]",
+	  "Manage the schemas that govern the records under a key prefix.\n"
+	  "\n"
+	  "  list          print NAME<TAB>VERSION<TAB>PREFIX for the current\n"
+	  "                version of every schema, in name order\n"
+	  "  show NAME     print the document of schema NAME, indented\n"
+	  "  add FILE      define a schema, or evolve it to a higher version,\n"
+	  "                from the JSON document in FILE ('-' for stdin);\n"
+	  "                creates the store if it does not exist\n"
+	  "  check [NAME]  validate every record governed by schema NAME\n"
+	  "                (by every schema without NAME) and print\n"
+	  "                'KEY: MESSAGE' for each one that fails; exit 6\n"
+	  "                when any fails\n"
+	  "\n"
+	  "  --version N   show: version N instead of the current one\n"
+	  "  --json        list: a JSON array of {\"name\", \"version\",\n"
+	  "                \"prefix\"}; show: the document on one line;\n"
+	  "                check: a JSON array of {\"schema\", \"key\",\n"
+	  "                \"message\"}\n"
+	  "\n"
+	  "A schema document looks like {\"name\": \"run\", \"version\": 1,\n"
+	  "\"prefix\": \"runs/\", \"fields\": {\"lr\": {\"type\": \"float\",\n"
+	  "\"required\": true, \"readonly\": true}}}; see kvtool(1).  A\n"
+	  "document libkv refuses (malformed, or an evolution that changes a\n"
+	  "type, drops a field or moves the prefix) exits with 7; a version\n"
+	  "that is defined already exits with 5.\n" },
+	{ "record", kvt_cmd_record, KVT_OPT_JSON, 0, INT_MAX,
+	  "get, set and delete fields of JSON records",
+	  "record STORE get KEY [FIELD] [--json]\n"
+	  "       kvtool record STORE set KEY FIELD=VALUE...\n"
+	  "       kvtool record STORE del KEY FIELD...",
+	  "Read and change records: JSON objects stored as values, checked by\n"
+	  "the schema that governs their key (see kvtool schema).\n"
+	  "\n"
+	  "  get KEY [FIELD]   print the record at KEY, or one of its fields,\n"
+	  "                    as compact JSON (--json is accepted and changes\n"
+	  "                    nothing: the output is JSON already)\n"
+	  "  set KEY FIELD=VALUE...\n"
+	  "                    set the fields in one atomic update; creates the\n"
+	  "                    record (and the store) when it does not exist\n"
+	  "  del KEY FIELD...  remove the fields in one atomic update\n"
+	  "\n"
+	  "VALUE is JSON: 0.1, 64, true, null, \"text\", [1, 2], {...}.  A VALUE\n"
+	  "that is not valid JSON is stored as a JSON string: optimizer=adam\n"
+	  "sets the string \"adam\"; to store a string that looks like JSON,\n"
+	  "quote it: tag='\"true\"'.  KEY takes the escapes below; FIELD and\n"
+	  "VALUE are taken as they are.  A write the schema refuses (a wrong\n"
+	  "type, a missing required field, a changed write-once field, a\n"
+	  "deprecated field under KV_WARNINGS=error) changes nothing and exits\n"
+	  "with 7.\n" },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -63,9 +121,18 @@ static const char escapes_help[] =
 	"valid UTF-8 is given base64-encoded as \"key_base64\"/\"value_base64\".\n";
 
 static const char exits_help[] =
-	"Exit status: 0 success, 1 key not found, 2 usage error, 3 store\n"
-	"damaged or not a store, 4 other failure, 5 key exists (put\n"
-	"--no-overwrite).\n";
+	"Exit status: 0 success, 1 key, record, field or schema not found,\n"
+	"2 usage error, 3 store damaged or not a store, 4 other failure,\n"
+	"5 key exists (put --no-overwrite) or schema version exists (schema\n"
+	"add), 6 schema check found records that fail their schema, 7 refused\n"
+	"by schema (wrong type, missing required field, changed write-once\n"
+	"field, deprecated field under KV_WARNINGS=error).\n";
+
+static const char env_help[] =
+	"Environment: KV_WARNINGS=ignore|once|always|error says what happens\n"
+	"to libkv's deprecation warnings (a write of a deprecated field):\n"
+	"dropped, printed on stderr the first time (the default), printed\n"
+	"every time, or turned into a refusal (exit 7).\n";
 
 static const struct kvt_cmd *find_command(const char *name)
 {
@@ -88,14 +155,14 @@ static void print_help(FILE *f)
 	      "sqlite:PATH.\n\nCommands:\n", f);
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n%s\n%s\nSee kvtool CMD --help and kvtool(1).\n",
-	        escapes_help, exits_help);
+	fprintf(f, "\n%s\n%s\n%s\nSee kvtool CMD --help and kvtool(1).\n",
+	        escapes_help, exits_help, env_help);
 }
 
 static void print_command_help(FILE *f, const struct kvt_cmd *cmd)
 {
-	fprintf(f, "usage: kvtool %s\n\n%s\n%s\n%s", cmd->usage, cmd->help,
-	        escapes_help, exits_help);
+	fprintf(f, "usage: kvtool %s\n\n%s\n%s\n%s\n%s", cmd->usage,
+	        cmd->help, escapes_help, exits_help, env_help);
 }
 
 void kvt_error(const char *fmt, ...)
@@ -136,6 +203,10 @@ int kvt_exit_code(kv_status st)
 	case KV_ECORRUPT:
 	case KV_EFORMAT:
 		return KVT_EXIT_CORRUPT;
+	case KV_ESCHEMA:
+	case KV_EREADONLY:
+	case KV_EDEPRECATED:
+		return KVT_EXIT_REFUSED;
 	default:
 		return KVT_EXIT_FAIL;
 	}
@@ -186,6 +257,23 @@ static int parse_limit(struct kvt_args *a, const char *s)
 	return 0;
 }
 
+/* Parse a --version value: a schema version, 1 or more. */
+static int parse_version(struct kvt_args *a, const char *s)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '1' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > UINT_MAX)
+		return -1;
+	a->version = (unsigned int)v;
+	a->has_version = 1;
+	return 0;
+}
+
 /* Take an option's value from "--opt=VALUE" or from the next argument;
  * returns NULL when it is missing. */
 static const char *option_value(const char *arg, size_t namelen, int *i,
@@ -223,6 +311,7 @@ static int parse_option(struct kvt_args *a, int *i, int argc, char **argv)
 	     : !strcmp(arg, "--keys-only") ? KVT_OPT_KEYSONLY
 	     : !strcmp(arg, "--no-overwrite") ? KVT_OPT_NOOVERWRITE
 	     : is_option(arg, "--limit", 1) ? KVT_OPT_LIMIT
+	     : is_option(arg, "--version", 1) ? KVT_OPT_VERSION
 	     : (is_option(arg, "--file", 1) || !strcmp(arg, "-f")) ? KVT_OPT_FILE
 	     : 0;
 	if (!want)
@@ -233,7 +322,8 @@ static int parse_option(struct kvt_args *a, int *i, int argc, char **argv)
 	a->raw |= want == KVT_OPT_RAW;
 	a->keys_only |= want == KVT_OPT_KEYSONLY;
 	a->no_overwrite |= want == KVT_OPT_NOOVERWRITE;
-	if (want != KVT_OPT_LIMIT && want != KVT_OPT_FILE)
+	if (want != KVT_OPT_LIMIT && want != KVT_OPT_FILE &&
+	    want != KVT_OPT_VERSION)
 		return KVT_EXIT_OK;
 	val = option_value(arg, arg[1] == 'f' ? 2 : strcspn(arg, "="), i,
 	                   argc, argv);
@@ -241,7 +331,10 @@ static int parse_option(struct kvt_args *a, int *i, int argc, char **argv)
 		return kvt_usage(cmd, "%s needs a value", arg);
 	if (want == KVT_OPT_FILE)
 		a->file = val;
-	else if (parse_limit(a, val) != 0)
+	else if (want == KVT_OPT_VERSION && parse_version(a, val) != 0)
+		return kvt_usage(cmd, "--version needs a version number (1 or "
+		                 "more), not '%s'", val);
+	else if (want == KVT_OPT_LIMIT && parse_limit(a, val) != 0)
 		return kvt_usage(cmd, "--limit needs a count, not '%s'", val);
 	return KVT_EXIT_OK;
 }

@@ -19,7 +19,11 @@ enum kvt_exit {
 	KVT_EXIT_USAGE = 2,    /* bad command line */
 	KVT_EXIT_CORRUPT = 3,  /* store damaged, or not a store */
 	KVT_EXIT_FAIL = 4,     /* any other failure */
-	KVT_EXIT_EXISTS = 5    /* put --no-overwrite found the key */
+	KVT_EXIT_EXISTS = 5,   /* put --no-overwrite found the key, or
+	                          schema add found that version defined */
+	KVT_EXIT_VIOLATIONS = 6, /* schema check found failing records */
+	KVT_EXIT_REFUSED = 7   /* refused by schema: KV_ESCHEMA,
+	                          KV_EREADONLY, KV_EDEPRECATED */
 };
 
 /* Options a command accepts: bits of kvt_cmd.opts. */
@@ -29,6 +33,7 @@ enum kvt_exit {
 #define KVT_OPT_NOOVERWRITE 0x08u /* --no-overwrite */
 #define KVT_OPT_KEYSONLY    0x10u /* --keys-only */
 #define KVT_OPT_LIMIT       0x20u /* --limit N */
+#define KVT_OPT_VERSION     0x40u /* --version N (after CMD) */
 
 struct kvt_cmd;
 
@@ -43,6 +48,8 @@ struct kvt_args {
 	const char *file;         /* -f FILE, or NULL */
 	int has_limit;
 	unsigned long long limit; /* --limit N, when has_limit */
+	int has_version;
+	unsigned int version;     /* --version N (>= 1), when has_version */
 };
 
 /* One entry of the command table. */
@@ -101,9 +108,22 @@ int kvt_arg_bytes(struct kvt_bytes *out, const struct kvt_cmd *cmd,
  * (and the backslash) escaped, so the text can be given back as an
  * argument. */
 void kvt_escape(FILE *f, const void *p, size_t len);
+/* json.c: JSON output through jansson. */
+
 /* Write "name": "text" when the bytes are valid UTF-8, else
  * "name_base64": "BASE64".  The output is pure ASCII. */
 void kvt_json_field(FILE *f, const char *name, const void *p, size_t len);
+/* Write bytes that are valid UTF-8 as one quoted JSON string in ASCII and
+ * return 0; return -1, writing nothing, when they are not UTF-8. */
+int kvt_json_string(FILE *f, const void *p, size_t len);
+
+/* Is text (len bytes) exactly one JSON value (valid UTF-8, no duplicate
+ * keys, whitespace around allowed)?  Returns 1 for an object, 2 for any other
+ * value, 0 when it is not JSON. */
+int kvt_json_check(const char *text, size_t len);
+/* Write text, which kvt_json_check accepted, in ASCII: compact or, when
+ * pretty, indented by two spaces per level; no newline at the end. */
+void kvt_json_write(FILE *f, const char *text, size_t len, int pretty);
 
 /* commands.c: the handlers of the command table. */
 int kvt_cmd_get(const struct kvt_args *a);
@@ -111,5 +131,11 @@ int kvt_cmd_put(const struct kvt_args *a);
 int kvt_cmd_del(const struct kvt_args *a);
 int kvt_cmd_ls(const struct kvt_args *a);
 int kvt_cmd_stat(const struct kvt_args *a);
+/* Read a whole stream into out (OWNED).  Returns 0, or -1 with errno. */
+int kvt_read_all(struct kvt_bytes *out, FILE *f);
+
+/* records.c: schemas and records. */
+int kvt_cmd_schema(const struct kvt_args *a);
+int kvt_cmd_record(const struct kvt_args *a);
 
 #endif /* KVTOOL_H */

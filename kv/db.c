@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "schemas.h"
 
 #define PROBE_BYTES 4096
 
@@ -263,6 +263,7 @@ kv_status kv_db_close(kv_db *db)
 		pthread_join(db->flusher, NULL);
 	}
 	db->be->close(db->env);
+	kv__schemas_free(db);
 	kv__enter(NULL);
 	db_free(db);
 	return rc;

@@ -42,6 +42,7 @@ static const char *const names[] = {
 	"KV_EFORMAT: not a store of a known format",
 	"KV_ENOENT: store does not exist",
 	"KV_ETOOBIG: key or value too large",
+	"KV_EDEPRECATED: deprecated use refused by KV_WARNINGS=error",
 };
 
 const char *kv_strerror(kv_status status)

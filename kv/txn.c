@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "schemas.h"
 
 static kv_status check_txn(const kv_txn *txn, const char *fn)
 {
@@ -192,7 +192,6 @@ static kv_status check_write(const kv_txn *txn, const void *key,
 kv_status kv_txn_put(kv_txn *txn, const void *key, size_t key_len,
                      const void *val, size_t val_len, unsigned int flags)
 {
-	kv__bval bv;
 	kv_status rc;
 
 	if ((rc = check_write(txn, key, key_len, "kv_txn_put")))
@@ -201,14 +200,9 @@ kv_status kv_txn_put(kv_txn *txn, const void *key, size_t key_len,
 		return kv__error(KV_EINVAL, "kv_txn_put: val is NULL");
 	if (flags & ~KV_PUT_NOOVERWRITE)
 		return kv__error(KV_EINVAL, "kv_txn_put: bad flags 0x%x", flags);
-	bv.val = val ? val : "";
-	bv.val_len = val_len;
-	bv.tag = NULL;
-	bv.tag_len = 0;
-	rc = txn->db->be->put(txn->bt, KV__NS_DATA, key, key_len, &bv, flags);
-	if (rc)
-		return fail_on_key(rc, txn->db, "put", key, key_len);
-	return KV_OK; /* HOOK */
+	/* Under a schema the value is validated as a record first. */
+	return kv__put_checked(txn, key, key_len, val ? val : "", val_len,
+	                       flags);
 }
 
 kv_status kv_txn_del(kv_txn *txn, const void *key, size_t key_len)

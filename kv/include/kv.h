@@ -49,7 +49,8 @@ typedef enum kv_status {
 	KV_ENOMEM = 12,     /* out of memory */
 	KV_EFORMAT = 13,    /* file is not a store of any known backend */
 	KV_ENOENT = 14,     /* store does not exist and KV_OPEN_CREATE not given */
-	KV_ETOOBIG = 15     /* key or value larger than the backend accepts */
+	KV_ETOOBIG = 15,    /* key or value larger than the backend accepts */
+	KV_EDEPRECATED = 16 /* deprecated use refused (KV_WARNINGS=error) */
 } kv_status;
 
 /** Name and one-line meaning of a status ("KV_NOTFOUND: key not found").
@@ -254,5 +255,10 @@ KV_EXTERN void kv_iter_free(kv_iter *it);
 #ifdef __cplusplus
 }
 #endif
+
+/* Records and schemas, and the warning channel. */
+#include "kv/warnings.h"
+#include "kv/record.h"
+#include "kv/schema.h"
 
 #endif /* KV_H */

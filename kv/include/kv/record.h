@@ -1,0 +1,78 @@
+/*
+ * kv/record.h - records: JSON objects stored as values.
+ *
+ * A record is the compact JSON text of an object, stored verbatim as the
+ * value of its key, so any dbm client (Python's json.loads over
+ * dbm.sqlite3, say) reads it.  When a schema governs the key (see
+ * kv/schema.h), every write of the key -- through this API, the bytes API,
+ * ndbm or kvtool -- is validated first; a failed validation writes nothing.
+ *
+ * Reading a record does not parse it: kv_record_get hands back the stored
+ * text.  JSON is parsed on writes and when one field is asked for.
+ *
+ * Every call takes the store and an optional transaction of it: with txn
+ * NULL the call runs in its own transaction (committed for writes); with a
+ * transaction, inside it.  Keys and field names are NUL-terminated UTF-8.
+ */
+#ifndef KV_RECORD_H
+#define KV_RECORD_H
+
+#include "kv.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Store json (the text of a JSON object) as the record at key, replacing
+ * any record there.  Under a schema, fields with a default that json
+ * lacks are filled in, and the record is tagged with the schema version
+ * it was validated against.
+ * Expect: KV_ESCHEMA (not an object, wrong type, missing required field,
+ * unknown field -- the message names the field and what was expected),
+ * KV_EREADONLY (changes or drops a write-once field already set),
+ * KV_EDEPRECATED (a deprecated field under KV_WARNINGS=error).  Since 0.1.
+ */
+KV_EXTERN kv_status kv_record_put(kv_db *db, kv_txn *txn, const char *key,
+                                  const char *json);
+
+/**
+ * The record at key as JSON text.  *out is OWNED (kv_free), NUL-terminated.
+ * Expect: KV_NOTFOUND.  Since 0.1.
+ */
+KV_EXTERN kv_status kv_record_get(char **out, kv_db *db, kv_txn *txn,
+                                  const char *key);
+
+/**
+ * One field of the record at key as JSON text (e.g. "0.87", "\"cifar\"").
+ * *out is OWNED (kv_free).  Expect: KV_NOTFOUND (no record, or no such
+ * field: the message says which), KV_ESCHEMA (the stored value is not a
+ * JSON object).  Since 0.1.
+ */
+KV_EXTERN kv_status kv_record_field(char **out, kv_db *db, kv_txn *txn,
+                                    const char *key, const char *field);
+
+/**
+ * Partial update in the spirit of Python's copy.replace: the record at key
+ * with the fields of set_json (a JSON object, or NULL for none) replaced or
+ * added and the fields named in remove (a NULL-terminated array, or NULL)
+ * removed, validated and written atomically.  On any failure the stored
+ * record is unchanged, byte for byte.
+ * Expect: KV_NOTFOUND (no record at key), KV_ESCHEMA, KV_EREADONLY,
+ * KV_EDEPRECATED.  Since 0.1.
+ */
+KV_EXTERN kv_status kv_record_replace(kv_db *db, kv_txn *txn, const char *key,
+                                      const char *set_json,
+                                      const char *const *remove);
+
+/** Remove one field of the record at key (kv_record_replace with one
+ *  name to remove).  Expect: KV_NOTFOUND, KV_EREADONLY, KV_ESCHEMA (a
+ *  required field).  Since 0.1. */
+KV_EXTERN kv_status kv_record_del_field(kv_db *db, kv_txn *txn,
+                                        const char *key, const char *field);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KV_RECORD_H */

@@ -1,0 +1,380 @@
+/*
+ * kv/record.c - records (kv/record.h) and the checked put path that every
+ * write of a key under a schema goes through, whichever API it came from.
+ *
+ * Reads never parse: kv_record_get returns the stored text.  Writes parse
+ * the new record and, for a governed key, the stored one (for write-once
+ * fields), validate, and store the record tagged with the schema version.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schemas.h"
+
+void kv__tag_make(unsigned char tag[KV__TAG_LEN], unsigned int version)
+{
+	tag[0] = KV__TAG_LAYOUT;
+	tag[1] = (unsigned char)(version & 0xff);
+	tag[2] = (unsigned char)((version >> 8) & 0xff);
+	tag[3] = (unsigned char)((version >> 16) & 0xff);
+	tag[4] = (unsigned char)((version >> 24) & 0xff);
+}
+
+unsigned int kv__tag_version(const void *tag, size_t tag_len)
+{
+	const unsigned char *t = tag;
+
+	if (!t || tag_len < KV__TAG_LEN || t[0] != KV__TAG_LAYOUT)
+		return 0;
+	return (unsigned int)t[1] | (unsigned int)t[2] << 8 |
+	       (unsigned int)t[3] << 16 | (unsigned int)t[4] << 24;
+}
+
+/* The fewest significant digits (15 to 17) that print every real in v
+ * so that it reads back exactly: 15 for the values people type (0.412). */
+static int real_digits(const json_t *v)
+{
+	const char *name;
+	json_t *item;
+	size_t i;
+	char buf[32];
+	int digits = 15, d;
+
+	switch (json_typeof(v)) {
+	case JSON_REAL:
+		for (; digits < 17; digits++) {
+			snprintf(buf, sizeof buf, "%.*g", digits, json_real_value(v));
+			if (strtod(buf, NULL) == json_real_value(v))
+				break;
+		}
+		return digits;
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)v, name, item)
+			if ((d = real_digits(item)) > digits)
+				digits = d;
+		return digits;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, item)
+			if ((d = real_digits(item)) > digits)
+				digits = d;
+		return digits;
+	default:
+		return digits;
+	}
+}
+
+char *kv__json_dump(const json_t *v)
+{
+	/* Jansson prints reals with 17 digits by default, which turns 0.412
+	 * into 0.41199999999999998; ask for as few as stay exact. */
+	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+	                     JSON_REAL_PRECISION(real_digits(v)));
+}
+
+/* The stored record at key parsed, or *out NULL when there is none or it
+ * is not a JSON object (a damaged record does not block its repair). */
+static kv_status load_old(json_t **out, kv_txn *txn, const void *key,
+                          size_t key_len)
+{
+	kv__bval old;
+	kv_status rc;
+
+	*out = NULL;
+	rc = txn->db->be->get(&old, txn->bt, KV__NS_DATA, key, key_len);
+	if (rc == KV_NOTFOUND)
+		return KV_OK;
+	if (rc)
+		return rc;
+	*out = json_loadb(old.val, old.val_len, JSON_REJECT_DUPLICATES, NULL);
+	if (*out && !json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return KV_OK;
+}
+
+/* Validate rec against the schema governing key and store it: the given
+ * bytes when validation changed nothing, else rec serialised.  old is the
+ * stored record when the caller has it (*old_known), else it is loaded. */
+static kv_status store_record(kv_txn *txn, const kv__schema *s,
+                              const void *key, size_t key_len,
+                              const void *val, size_t val_len, json_t *rec,
+                              const json_t *old, int old_known,
+                              unsigned int flags)
+{
+	unsigned char tag[KV__TAG_LEN];
+	char shown[KV__SHOW_SIZE];
+	json_t *loaded = NULL;
+	char *text = NULL;
+	kv__bval bv = { val, val_len, NULL, 0 };
+	int changed = !val;
+	kv_status rc;
+
+	kv__show(shown, sizeof shown, key, key_len);
+	if (s) {
+		if (!old_known && (rc = load_old(&loaded, txn, key, key_len)))
+			return rc;
+		if (!old_known)
+			old = loaded;
+		if (old && (flags & KV_PUT_NOOVERWRITE)) {
+			json_decref(loaded);
+			return kv__error(KV_EXISTS, "put: key '%s' already exists "
+			                 "in %s", shown, txn->db->path);
+		}
+		rc = kv__validate(s, rec, old, shown, &changed);
+		json_decref(loaded);
+		if (rc)
+			return rc;
+		kv__tag_make(tag, s->version);
+		bv.tag = tag;
+		bv.tag_len = sizeof tag;
+	}
+	if (changed) {
+		text = kv__json_dump(rec);
+		if (!text)
+			return kv__error(KV_ENOMEM, "put: cannot serialise record "
+			                 "'%s'", shown);
+		bv.val = text;
+		bv.val_len = strlen(text);
+	}
+	rc = txn->db->be->put(txn->bt, KV__NS_DATA, key, key_len, &bv, flags);
+	free(text);
+	if (rc == KV_EXISTS)
+		return kv__error(rc, "put: key '%s' already exists in %s", shown,
+		                 txn->db->path);
+	if (rc)
+		return kv__wrap(rc, "put key '%s' in %s", shown, txn->db->path);
+	return KV_OK;
+}
+
+kv_status kv__put_checked(kv_txn *txn, const void *key, size_t key_len,
+                          const void *val, size_t val_len,
+                          unsigned int flags)
+{
+	char shown[KV__SHOW_SIZE];
+	const kv__schema *s;
+	json_t *rec = NULL;
+	kv__bval bv = { val, val_len, NULL, 0 };
+	kv_status rc;
+
+	if ((rc = kv__schema_for_key(&s, txn, key, key_len)))
+		return rc;
+	if (!s) {
+		rc = txn->db->be->put(txn->bt, KV__NS_DATA, key, key_len, &bv,
+		                      flags);
+		if (rc == KV_OK)
+			return rc;
+		kv__show(shown, sizeof shown, key, key_len);
+		if (rc == KV_EXISTS)
+			return kv__error(rc, "put: key '%s' already exists in %s",
+			                 shown, txn->db->path);
+		return kv__wrap(rc, "put key '%s' in %s", shown, txn->db->path);
+	}
+	rc = kv__json_object(&rec, val, val_len, "put",
+	                     kv__show(shown, sizeof shown, key, key_len));
+	if (rc == KV_OK)
+		rc = store_record(txn, s, key, key_len, val, val_len, rec, NULL, 0,
+		                  flags);
+	json_decref(rec);
+	return rc;
+}
+
+/* Run a record call in txn, or in a transaction of its own (*own set). */
+static kv_status use_txn(kv_txn **t, kv_txn **own, kv_db *db, kv_txn *txn,
+                         int write, const char *fn)
+{
+	kv_status rc;
+
+	*own = NULL;
+	if ((rc = kv__check_db(db, fn)))
+		return rc;
+	if (!txn) {
+		if ((rc = kv__txn_begin(own, db, write)))
+			return rc;
+		*t = *own;
+		return KV_OK;
+	}
+	if (txn->magic != KV__TXN_MAGIC || txn->db != db)
+		return kv__error(KV_EINVAL, "%s: txn is not an open transaction "
+		                 "of this store", fn);
+	if (write && !txn->write)
+		return kv__error(KV_EREADONLY, "%s: read-only transaction on %s",
+		                 fn, db->path);
+	*t = txn;
+	return KV_OK;
+}
+
+/* End a transaction use_txn began: commit a successful write. */
+static kv_status end_txn(kv_txn *own, int write, kv_status rc)
+{
+	if (!own)
+		return rc;
+	if (rc == KV_OK && write)
+		return kv_txn_commit(own);
+	kv__txn_end(own);
+	return rc;
+}
+
+static kv_status check_name(const char *s, const char *what, const char *fn)
+{
+	if (!s)
+		return kv__error(KV_EINVAL, "%s: %s is NULL", fn, what);
+	if (!*s)
+		return kv__error(KV_EINVAL, "%s: empty %s", fn, what);
+	return KV_OK;
+}
+
+kv_status kv_record_put(kv_db *db, kv_txn *txn, const char *key,
+                        const char *json)
+{
+	kv_txn *t, *own;
+	const kv__schema *s;
+	json_t *rec = NULL;
+	kv_status rc;
+
+	if ((rc = use_txn(&t, &own, db, txn, 1, "kv_record_put")))
+		return rc;
+	if (!(rc = check_name(key, "key", "kv_record_put")) &&
+	    !(rc = check_name(json, "json", "kv_record_put")) &&
+	    !(rc = kv__json_object(&rec, json, strlen(json), "put", key)) &&
+	    !(rc = kv__schema_for_key(&s, t, key, strlen(key))))
+		rc = store_record(t, s, key, strlen(key), NULL, 0, rec, NULL, 0, 0);
+	json_decref(rec);
+	return end_txn(own, 1, rc);
+}
+
+/* The stored value at key, BORROWED from t, with a message when absent. */
+static kv_status get_value(kv__bval *out, kv_txn *t, const char *key)
+{
+	char shown[KV__SHOW_SIZE];
+	kv_status rc;
+
+	rc = t->db->be->get(out, t->bt, KV__NS_DATA, key, strlen(key));
+	kv__show(shown, sizeof shown, key, strlen(key));
+	if (rc == KV_NOTFOUND)
+		return kv__error(rc, "record '%s' not found in %s", shown,
+		                 t->db->path);
+	if (rc)
+		return kv__wrap(rc, "get record '%s' in %s", shown, t->db->path);
+	return KV_OK;
+}
+
+kv_status kv_record_get(char **out, kv_db *db, kv_txn *txn, const char *key)
+{
+	kv_txn *t, *own;
+	kv__bval bv;
+	char *copy;
+	kv_status rc;
+
+	if ((rc = use_txn(&t, &own, db, txn, 0, "kv_record_get")))
+		return rc;
+	if (!out)
+		rc = kv__error(KV_EINVAL, "kv_record_get: out is NULL");
+	if (!rc)
+		rc = check_name(key, "key", "kv_record_get");
+	if (!rc)
+		rc = get_value(&bv, t, key);
+	if (!rc) {
+		if (!(copy = malloc(bv.val_len + 1))) {
+			rc = kv__error(KV_ENOMEM, "out of memory");
+		} else {
+			memcpy(copy, bv.val, bv.val_len);
+			copy[bv.val_len] = '\0';
+			*out = copy;
+		}
+	}
+	return end_txn(own, 0, rc);
+}
+
+/* Parse the record stored at key; *out OWNED. */
+static kv_status load_record(json_t **out, kv_txn *t, const char *key)
+{
+	kv__bval bv;
+	kv_status rc;
+
+	if ((rc = get_value(&bv, t, key)))
+		return rc;
+	return kv__json_object(out, bv.val, bv.val_len, "stored record", key);
+}
+
+kv_status kv_record_field(char **out, kv_db *db, kv_txn *txn,
+                          const char *key, const char *field)
+{
+	kv_txn *t, *own;
+	json_t *rec = NULL, *v;
+	kv_status rc;
+
+	if ((rc = use_txn(&t, &own, db, txn, 0, "kv_record_field")))
+		return rc;
+	if (!out)
+		rc = kv__error(KV_EINVAL, "kv_record_field: out is NULL");
+	if (!rc && !(rc = check_name(key, "key", "kv_record_field")) &&
+	    !(rc = check_name(field, "field", "kv_record_field")))
+		rc = load_record(&rec, t, key);
+	if (!rc && !(v = json_object_get(rec, field)))
+		rc = kv__error(KV_NOTFOUND, "record '%s' has no field '%s'", key,
+		               field);
+	if (!rc && !(*out = kv__json_dump(v)))
+		rc = kv__error(KV_ENOMEM, "out of memory");
+	json_decref(rec);
+	return end_txn(own, 0, rc);
+}
+
+/* rec with the fields of set replaced and those named in remove gone. */
+static kv_status apply_changes(json_t *rec, const char *key,
+                               const char *set_json, const char *const *remove)
+{
+	json_t *set = NULL;
+	kv_status rc = KV_OK;
+
+	if (set_json &&
+	    (rc = kv__json_object(&set, set_json, strlen(set_json), "changes",
+	                          key)))
+		return rc;
+	if (set && json_object_update(rec, set) != 0)
+		rc = kv__error(KV_ENOMEM, "out of memory");
+	json_decref(set);
+	for (; !rc && remove && *remove; remove++)
+		if (json_object_del(rec, *remove) != 0)
+			rc = kv__error(KV_NOTFOUND, "record '%s' has no field '%s' "
+			               "to remove", key, *remove);
+	return rc;
+}
+
+kv_status kv_record_replace(kv_db *db, kv_txn *txn, const char *key,
+                            const char *set_json, const char *const *remove)
+{
+	kv_txn *t, *own;
+	const kv__schema *s;
+	json_t *old = NULL, *rec = NULL;
+	kv_status rc;
+
+	if ((rc = use_txn(&t, &own, db, txn, 1, "kv_record_replace")))
+		return rc;
+	if (!(rc = check_name(key, "key", "kv_record_replace")) &&
+	    !(rc = load_record(&old, t, key)) &&
+	    !(rc = (rec = json_deep_copy(old)) ? KV_OK
+	                : kv__error(KV_ENOMEM, "out of memory")) &&
+	    !(rc = apply_changes(rec, key, set_json, remove)) &&
+	    !(rc = kv__schema_for_key(&s, t, key, strlen(key))))
+		rc = store_record(t, s, key, strlen(key), NULL, 0, rec, old, 1, 0);
+	json_decref(old);
+	json_decref(rec);
+	return end_txn(own, 1, rc);
+}
+
+kv_status kv_record_del_field(kv_db *db, kv_txn *txn, const char *key,
+                              const char *field)
+{
+	const char *remove[2];
+	kv_status rc;
+
+	if ((rc = kv__check_db(db, "kv_record_del_field")))
+		return rc;
+	if (!field)
+		return kv__error(KV_EINVAL, "kv_record_del_field: field is NULL");
+	remove[0] = field;
+	remove[1] = NULL;
+	return kv_record_replace(db, txn, key, NULL, remove);
+}
