@@ -18,15 +18,6 @@
 #include "testutil.h"
 
 /* expr must return want; the failure names both and db's message. */
-#define expect_rc(db, expr, want)                                           \
-	do {                                                                \
-		kv_status got_ = (expr);                                    \
-		kv_status want_ = (want);                                   \
-		ck_assert_msg(got_ == want_,                                \
-		              "%s: got %s, want %s (message: %s)", #expr,   \
-		              kv_strerror(got_), kv_strerror(want_),        \
-		              kv_db_errmsg(db));                            \
-	} while (0)
 
 /* The schema of the records under "runs/". */
 #define RUN_SCHEMA                                                          \
@@ -43,27 +34,8 @@ static kv_db *open_runs(void)
 {
 	kv_db *db = kvt_open(KV_OPEN_CREATE);
 
-	expect_rc(db, kv_schema_define(db, RUN_SCHEMA), KV_OK);
+	kvt_expect_rc(db, kv_schema_define(db, RUN_SCHEMA), KV_OK);
 	return db;
-}
-
-/* db's last message must contain every string of the NULL-terminated
- * list; what says which call it was. */
-static void expect_msg(kv_db *db, const char *what, ...)
-{
-	const char *msg = kv_db_errmsg(db);
-	const char *needle;
-	va_list ap;
-
-	va_start(ap, what);
-	while ((needle = va_arg(ap, const char *)) != NULL) {
-		if (strstr(msg, needle) == NULL) {
-			va_end(ap);
-			ck_abort_msg("%s: message '%s' does not mention '%s'",
-			             what, msg, needle);
-		}
-	}
-	va_end(ap);
 }
 
 static void record_put(kv_db *db, const char *key, const char *json)
@@ -90,28 +62,11 @@ static void expect_record(kv_db *db, kv_txn *txn, const char *key,
 	ck_assert_msg(same, "record %s: got %s, want %s", key, shown, want);
 }
 
-/* Field of a record as JSON text (in txn, or its own) must equal want. */
-static void expect_field(kv_db *db, kv_txn *txn, const char *key,
-                         const char *field, const char *want)
-{
-	char *got = NULL, shown[256];
-	kv_status rc = kv_record_field(&got, db, txn, key, field);
-	int same;
-
-	ck_assert_msg(rc == KV_OK, "kv_record_field(%s, %s): %s (%s)", key,
-	              field, kv_strerror(rc), kv_db_errmsg(db));
-	same = strcmp(got, want) == 0;
-	snprintf(shown, sizeof shown, "%s", got);
-	kv_free(got);
-	ck_assert_msg(same, "field %s of %s: got %s, want %s", field, key,
-	              shown, want);
-}
-
 static void expect_no_field(kv_db *db, const char *key, const char *field)
 {
 	char *got = NULL;
 
-	expect_rc(db, kv_record_field(&got, db, NULL, key, field), KV_NOTFOUND);
+	kvt_expect_rc(db, kv_record_field(&got, db, NULL, key, field), KV_NOTFOUND);
 	ck_assert_msg(got == NULL, "a failed kv_record_field wrote its output");
 }
 
@@ -120,7 +75,7 @@ static char *stored(kv_db *db, const char *key, size_t *len)
 {
 	void *v = NULL;
 
-	expect_rc(db, kv_db_get(&v, len, db, key, strlen(key)), KV_OK);
+	kvt_expect_rc(db, kv_db_get(&v, len, db, key, strlen(key)), KV_OK);
 	return v;
 }
 
@@ -188,10 +143,10 @@ static void write_acc_twice(kv_db *db)
 	static const char rec[] = "{\"lr\":0.5,\"acc\":0.9}";
 
 	record_put(db, "runs/1", rec);
-	expect_rc(db, kv_db_put(db, "runs/2", 6, rec, sizeof rec - 1, 0),
+	kvt_expect_rc(db, kv_db_put(db, "runs/2", 6, rec, sizeof rec - 1, 0),
 	          KV_OK);
-	expect_field(db, NULL, "runs/1", "acc", "0.9");
-	expect_field(db, NULL, "runs/2", "acc", "0.9");
+	kvt_expect_field(db, NULL, "runs/1", "acc", "0.9");
+	kvt_expect_field(db, NULL, "runs/2", "acc", "0.9");
 }
 
 /* ---- put, get, field ----------------------------------------------------- */
@@ -209,11 +164,11 @@ START_TEST(test_record__round_trip)
 	/* A put replaces the whole record; it does not merge. */
 	record_put(db, "notes/1", "{\"c\":true}");
 	expect_record(db, NULL, "notes/1", "{\"c\":true}");
-	expect_rc(db, kv_record_get(&out, db, NULL, "runs/none"), KV_NOTFOUND);
-	expect_msg(db, "get of a missing record", "runs/none", NULL);
+	kvt_expect_rc(db, kv_record_get(&out, db, NULL, "runs/none"), KV_NOTFOUND);
+	kvt_expect_msg(db, "get of a missing record", "runs/none", NULL);
 	ck_assert_msg(out == NULL, "a failed kv_record_get wrote its output");
-	expect_rc(db, kv_record_put(db, NULL, "notes/2", "[1]"), KV_ESCHEMA);
-	expect_rc(db, kv_record_put(db, NULL, "notes/2", "{\"a\":"),
+	kvt_expect_rc(db, kv_record_put(db, NULL, "notes/2", "[1]"), KV_ESCHEMA);
+	kvt_expect_rc(db, kv_record_put(db, NULL, "notes/2", "{\"a\":"),
 	          KV_ESCHEMA);
 	kvt_expect_absent(db, "notes/2");
 	kvt_close(db);
@@ -228,17 +183,17 @@ START_TEST(test_record__field)
 	record_put(db, "runs/1", "{\"lr\":0.5,\"dataset\":\"cifar\",\"epochs\":"
 	                         "10,\"cfg\":{\"opt\":\"adam\",\"betas\":[0.5,"
 	                         "0.25]},\"tags\":[\"a\",null,true]}");
-	expect_field(db, NULL, "runs/1", "dataset", "\"cifar\"");
-	expect_field(db, NULL, "runs/1", "lr", "0.5");
-	expect_field(db, NULL, "runs/1", "epochs", "10");
-	expect_field(db, NULL, "runs/1", "cfg",
+	kvt_expect_field(db, NULL, "runs/1", "dataset", "\"cifar\"");
+	kvt_expect_field(db, NULL, "runs/1", "lr", "0.5");
+	kvt_expect_field(db, NULL, "runs/1", "epochs", "10");
+	kvt_expect_field(db, NULL, "runs/1", "cfg",
 	             "{\"opt\":\"adam\",\"betas\":[0.5,0.25]}");
-	expect_field(db, NULL, "runs/1", "tags", "[\"a\",null,true]");
+	kvt_expect_field(db, NULL, "runs/1", "tags", "[\"a\",null,true]");
 	expect_no_field(db, "runs/1", "loss");
-	expect_msg(db, "absent field", "loss", NULL);
-	expect_rc(db, kv_record_field(&out, db, NULL, "runs/2", "lr"),
+	kvt_expect_msg(db, "absent field", "loss", NULL);
+	kvt_expect_rc(db, kv_record_field(&out, db, NULL, "runs/2", "lr"),
 	          KV_NOTFOUND);
-	expect_msg(db, "field of a missing record", "runs/2", NULL);
+	kvt_expect_msg(db, "field of a missing record", "runs/2", NULL);
 	kvt_close(db);
 }
 END_TEST
@@ -249,25 +204,25 @@ START_TEST(test_record__replace)
 	kv_db *db = open_runs();
 
 	record_put(db, "runs/1", "{\"lr\":0.5,\"epochs\":3,\"loss\":1.5}");
-	expect_rc(db, kv_record_replace(db, NULL, "runs/1",
+	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/1",
 	                                "{\"loss\":0.25,\"val_acc\":0.75}",
 	                                drop_epochs), KV_OK);
-	expect_field(db, NULL, "runs/1", "loss", "0.25");
-	expect_field(db, NULL, "runs/1", "val_acc", "0.75");
-	expect_field(db, NULL, "runs/1", "lr", "0.5");
+	kvt_expect_field(db, NULL, "runs/1", "loss", "0.25");
+	kvt_expect_field(db, NULL, "runs/1", "val_acc", "0.75");
+	kvt_expect_field(db, NULL, "runs/1", "lr", "0.5");
 	expect_no_field(db, "runs/1", "epochs");
 	/* Nothing to set or remove: the record stays as it is. */
-	expect_rc(db, kv_record_replace(db, NULL, "runs/1", NULL, NULL), KV_OK);
-	expect_field(db, NULL, "runs/1", "loss", "0.25");
+	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/1", NULL, NULL), KV_OK);
+	kvt_expect_field(db, NULL, "runs/1", "loss", "0.25");
 
-	expect_rc(db, kv_record_del_field(db, NULL, "runs/1", "loss"), KV_OK);
+	kvt_expect_rc(db, kv_record_del_field(db, NULL, "runs/1", "loss"), KV_OK);
 	expect_no_field(db, "runs/1", "loss");
-	expect_field(db, NULL, "runs/1", "val_acc", "0.75");
+	kvt_expect_field(db, NULL, "runs/1", "val_acc", "0.75");
 
 	/* No record: nothing is created. */
-	expect_rc(db, kv_record_replace(db, NULL, "runs/2", "{\"lr\":0.5}",
+	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/2", "{\"lr\":0.5}",
 	                                NULL), KV_NOTFOUND);
-	expect_rc(db, kv_record_del_field(db, NULL, "runs/2", "lr"),
+	kvt_expect_rc(db, kv_record_del_field(db, NULL, "runs/2", "lr"),
 	          KV_NOTFOUND);
 	kvt_expect_absent(db, "runs/2");
 	kvt_close(db);
@@ -283,22 +238,22 @@ START_TEST(test_record__readonly_set_once)
 
 	record_put(db, "runs/1", "{\"lr\":0.5}");
 	/* Absent, so it may be set once. */
-	expect_rc(db, kv_record_replace(db, NULL, "runs/1",
+	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/1",
 	                                "{\"dataset\":\"cifar\"}", NULL),
 	          KV_OK);
-	expect_rc(db, kv_record_replace(db, NULL, "runs/1",
+	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/1",
 	                                "{\"dataset\":\"imagenet\"}", NULL),
 	          KV_EREADONLY);
-	expect_msg(db, "changed dataset", "dataset", "cifar", "imagenet", NULL);
-	expect_rc(db, kv_record_replace(db, NULL, "runs/1", "{\"lr\":0.25}",
+	kvt_expect_msg(db, "changed dataset", "dataset", "cifar", "imagenet", NULL);
+	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/1", "{\"lr\":0.25}",
 	                                NULL), KV_EREADONLY);
-	expect_msg(db, "changed lr", "lr", "0.5", "0.25", NULL);
-	expect_rc(db, kv_record_put(db, NULL, "runs/1", changed), KV_EREADONLY);
-	expect_msg(db, "put changing dataset", "dataset", "mnist", NULL);
-	expect_rc(db, kv_db_put(db, "runs/1", 6, changed, sizeof changed - 1,
+	kvt_expect_msg(db, "changed lr", "lr", "0.5", "0.25", NULL);
+	kvt_expect_rc(db, kv_record_put(db, NULL, "runs/1", changed), KV_EREADONLY);
+	kvt_expect_msg(db, "put changing dataset", "dataset", "mnist", NULL);
+	kvt_expect_rc(db, kv_db_put(db, "runs/1", 6, changed, sizeof changed - 1,
 	                        0), KV_EREADONLY);
-	expect_field(db, NULL, "runs/1", "dataset", "\"cifar\"");
-	expect_field(db, NULL, "runs/1", "lr", "0.5");
+	kvt_expect_field(db, NULL, "runs/1", "dataset", "\"cifar\"");
+	kvt_expect_field(db, NULL, "runs/1", "lr", "0.5");
 	kvt_close(db);
 }
 END_TEST
@@ -310,14 +265,14 @@ START_TEST(test_record__readonly_removal_refused)
 
 	record_put(db, "runs/1",
 	           "{\"lr\":0.5,\"dataset\":\"cifar\",\"loss\":1}");
-	expect_rc(db, kv_record_del_field(db, NULL, "runs/1", "dataset"),
+	kvt_expect_rc(db, kv_record_del_field(db, NULL, "runs/1", "dataset"),
 	          KV_EREADONLY);
-	expect_msg(db, "removing dataset", "dataset", NULL);
-	expect_rc(db, kv_record_replace(db, NULL, "runs/1", "{\"loss\":2}",
+	kvt_expect_msg(db, "removing dataset", "dataset", NULL);
+	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/1", "{\"loss\":2}",
 	                                drop_dataset), KV_EREADONLY);
-	expect_rc(db, kv_record_put(db, NULL, "runs/1", "{\"lr\":0.5}"),
+	kvt_expect_rc(db, kv_record_put(db, NULL, "runs/1", "{\"lr\":0.5}"),
 	          KV_EREADONLY);
-	expect_msg(db, "put without dataset", "dataset", NULL);
+	kvt_expect_msg(db, "put without dataset", "dataset", NULL);
 	expect_record(db, NULL, "runs/1",
 	              "{\"lr\":0.5,\"dataset\":\"cifar\",\"loss\":1}");
 	kvt_close(db);
@@ -332,19 +287,19 @@ START_TEST(test_record__readonly_same_value)
 
 	record_put(db, "runs/1", "{\"lr\":0.001,\"dataset\":\"cifar\"}");
 	record_put(db, "runs/1", "{\"lr\":0.001,\"dataset\":\"cifar\"}");
-	expect_rc(db, kv_record_replace(db, NULL, "runs/1",
+	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/1",
 	                                "{\"lr\":0.001,\"dataset\":\"cifar\"}",
 	                                NULL), KV_OK);
-	expect_rc(db, kv_db_put(db, "runs/1", 6, again, sizeof again - 1, 0),
+	kvt_expect_rc(db, kv_db_put(db, "runs/1", 6, again, sizeof again - 1, 0),
 	          KV_OK);
 	/* The same number written another way is the same value. */
-	expect_rc(db, kv_record_replace(db, NULL, "runs/1", "{\"lr\":1e-3}",
+	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/1", "{\"lr\":1e-3}",
 	                                NULL), KV_OK);
-	expect_field(db, NULL, "runs/1", "dataset", "\"cifar\"");
-	expect_field(db, NULL, "runs/1", "loss", "1");
+	kvt_expect_field(db, NULL, "runs/1", "dataset", "\"cifar\"");
+	kvt_expect_field(db, NULL, "runs/1", "loss", "1");
 	/* A float field holds numbers: 2 and 2.0 are the same value. */
 	record_put(db, "runs/2", "{\"lr\":2}");
-	expect_rc(db, kv_record_replace(db, NULL, "runs/2", "{\"lr\":2.0}",
+	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/2", "{\"lr\":2.0}",
 	                                NULL), KV_OK);
 	kvt_close(db);
 }
@@ -386,7 +341,7 @@ START_TEST(test_record__failed_update_unchanged)
 		              kv_strerror(bad[i].want), kv_db_errmsg(db));
 		expect_unchanged(db, "runs/1", before, before_len, bad[i].set);
 	}
-	expect_rc(db, kv_record_del_field(db, NULL, "runs/1", "lr"),
+	kvt_expect_rc(db, kv_record_del_field(db, NULL, "runs/1", "lr"),
 	          KV_EREADONLY);
 	expect_unchanged(db, "runs/1", before, before_len, "del_field lr");
 	kv_free(before);
@@ -399,21 +354,21 @@ START_TEST(test_record__failure_inside_txn)
 	kv_db *db = open_runs();
 	kv_txn *txn = NULL;
 
-	expect_rc(db, kv_txn_begin(&txn, db, 0), KV_OK);
-	expect_rc(db, kv_txn_put(txn, "free/1", 6, "x", 1, 0), KV_OK);
-	expect_rc(db, kv_record_put(db, txn, "runs/1", "{\"lr\":0.5}"), KV_OK);
-	expect_rc(db, kv_record_replace(db, txn, "runs/1", "{\"lr\":0.7}",
+	kvt_expect_rc(db, kv_txn_begin(&txn, db, 0), KV_OK);
+	kvt_expect_rc(db, kv_txn_put(txn, "free/1", 6, "x", 1, 0), KV_OK);
+	kvt_expect_rc(db, kv_record_put(db, txn, "runs/1", "{\"lr\":0.5}"), KV_OK);
+	kvt_expect_rc(db, kv_record_replace(db, txn, "runs/1", "{\"lr\":0.7}",
 	                                NULL), KV_EREADONLY);
-	expect_rc(db, kv_record_replace(db, txn, "runs/1",
+	kvt_expect_rc(db, kv_record_replace(db, txn, "runs/1",
 	                                "{\"epochs\":\"many\"}", NULL),
 	          KV_ESCHEMA);
-	expect_rc(db, kv_record_put(db, txn, "runs/2", "{\"loss\":1}"),
+	kvt_expect_rc(db, kv_record_put(db, txn, "runs/2", "{\"loss\":1}"),
 	          KV_ESCHEMA);
-	expect_rc(db, kv_record_replace(db, txn, "runs/1", "{\"loss\":0.25}",
+	kvt_expect_rc(db, kv_record_replace(db, txn, "runs/1", "{\"loss\":0.25}",
 	                                NULL), KV_OK);
-	expect_field(db, txn, "runs/1", "loss", "0.25");
+	kvt_expect_field(db, txn, "runs/1", "loss", "0.25");
 	expect_record(db, txn, "runs/1", "{\"lr\":0.5,\"loss\":0.25}");
-	expect_rc(db, kv_txn_commit(txn), KV_OK);
+	kvt_expect_rc(db, kv_txn_commit(txn), KV_OK);
 
 	kvt_expect_str(db, "free/1", "x");
 	expect_record(db, NULL, "runs/1", "{\"lr\":0.5,\"loss\":0.25}");
@@ -479,16 +434,16 @@ START_TEST(test_record__deprecated_error)
 	char *before;
 
 	capture_warnings(KV_WARNINGS_ERROR);
-	expect_rc(db, kv_record_put(db, NULL, "runs/1", rec), KV_EDEPRECATED);
-	expect_msg(db, "refused deprecated field", "acc", DEPRECATION, NULL);
+	kvt_expect_rc(db, kv_record_put(db, NULL, "runs/1", rec), KV_EDEPRECATED);
+	kvt_expect_msg(db, "refused deprecated field", "acc", DEPRECATION, NULL);
 	kvt_expect_absent(db, "runs/1");
-	expect_rc(db, kv_db_put(db, "runs/1", 6, rec, sizeof rec - 1, 0),
+	kvt_expect_rc(db, kv_db_put(db, "runs/1", 6, rec, sizeof rec - 1, 0),
 	          KV_EDEPRECATED);
 	kvt_expect_absent(db, "runs/1");
 
 	record_put(db, "runs/2", "{\"lr\":0.5,\"val_acc\":0.5}");
 	before = stored(db, "runs/2", &before_len);
-	expect_rc(db, kv_record_replace(db, NULL, "runs/2", "{\"acc\":0.9}",
+	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/2", "{\"acc\":0.9}",
 	                                NULL), KV_EDEPRECATED);
 	expect_unchanged(db, "runs/2", before, before_len, "refused acc");
 	kv_free(before);
@@ -507,16 +462,16 @@ START_TEST(test_record__deprecated_carried_over)
 	capture_warnings(KV_WARNINGS_ALWAYS);
 	record_put(db, "runs/1", "{\"lr\":0.5,\"acc\":0.9}");
 	expect_acc_warning(1);
-	expect_rc(db, kv_record_replace(db, NULL, "runs/1",
+	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/1",
 	                                "{\"val_acc\":0.9}", NULL), KV_OK);
 	expect_acc_warning(1);
 	capture_warnings(KV_WARNINGS_ERROR);
-	expect_rc(db, kv_record_replace(db, NULL, "runs/1",
+	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/1",
 	                                "{\"val_acc\":0.91}", NULL), KV_OK);
-	expect_rc(db, kv_record_replace(db, NULL, "runs/1", "{\"acc\":0.8}",
+	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/1", "{\"acc\":0.8}",
 	                                NULL), KV_EDEPRECATED);
-	expect_field(db, NULL, "runs/1", "acc", "0.9");
-	expect_field(db, NULL, "runs/1", "val_acc", "0.91");
+	kvt_expect_field(db, NULL, "runs/1", "acc", "0.9");
+	kvt_expect_field(db, NULL, "runs/1", "val_acc", "0.91");
 	kvt_close(db);
 }
 END_TEST
@@ -531,7 +486,7 @@ START_TEST(test_record__deprecated_env_error)
 	ck_assert_msg(setenv("KV_WARNINGS", "error", 1) == 0, "setenv");
 	db = open_runs();
 	capture_warnings(KV_WARNINGS_DEFAULT);
-	expect_rc(db, kv_record_put(db, NULL, "runs/1", rec), KV_EDEPRECATED);
+	kvt_expect_rc(db, kv_record_put(db, NULL, "runs/1", rec), KV_EDEPRECATED);
 	kvt_expect_absent(db, "runs/1");
 	ck_assert_msg(warned.calls == 0,
 	              "KV_WARNINGS=error called the handler");
@@ -616,7 +571,7 @@ START_TEST(test_record__threads_lose_no_update)
 	opts.durability = KV_DURABLE_BATCHED;
 	opts.sync_interval_ms = 50;
 	db = kvt_open_opts(&opts);
-	expect_rc(db, kv_schema_define(db, RUN_SCHEMA), KV_OK);
+	kvt_expect_rc(db, kv_schema_define(db, RUN_SCHEMA), KV_OK);
 	record_put(db, "runs/t", "{\"lr\":0.5}");
 	memset(u, 0, sizeof u);
 	for (i = 0; i < THREADS; i++) {
@@ -634,9 +589,9 @@ START_TEST(test_record__threads_lose_no_update)
 	snprintf(want, sizeof want, "%d", ROUNDS - 1);
 	for (i = 0; i < THREADS; i++) {
 		snprintf(field, sizeof field, "f%d", i);
-		expect_field(db, NULL, "runs/t", field, want);
+		kvt_expect_field(db, NULL, "runs/t", field, want);
 	}
-	expect_field(db, NULL, "runs/t", "lr", "0.5");
+	kvt_expect_field(db, NULL, "runs/t", "lr", "0.5");
 	kvt_close(db);
 }
 END_TEST
@@ -653,7 +608,7 @@ START_TEST(test_record__plain_json)
 
 	record_put(db, "runs/1", "{\"lr\":0.5,\"cfg\":{\"opt\":\"adam\"}}");
 	bytes = stored(db, "runs/1", &len);
-	expect_rc(db, kv_record_get(&text, db, NULL, "runs/1"), KV_OK);
+	kvt_expect_rc(db, kv_record_get(&text, db, NULL, "runs/1"), KV_OK);
 	same = len == strlen(text) && memcmp(bytes, text, len) == 0;
 	ck_assert_msg(len >= 2 && bytes[0] == '{' && bytes[len - 1] == '}',
 	              "stored record is not a bare JSON object (%zu bytes)",
@@ -667,7 +622,7 @@ START_TEST(test_record__plain_json)
 	/* Records written through the bytes API read back as given. */
 	kvt_put_str(db, "other/1", free_form);
 	expect_record(db, NULL, "other/1", free_form);
-	expect_field(db, NULL, "other/1", "k", "[1,2.5,\"x\"]");
+	kvt_expect_field(db, NULL, "other/1", "k", "[1,2.5,\"x\"]");
 	kvt_close(db);
 }
 END_TEST
@@ -680,26 +635,26 @@ START_TEST(test_record__null_args)
 
 	record_put(db, "runs/1", "{\"lr\":0.5}");
 	kvt_assert_status(kv_record_put(NULL, NULL, "runs/1", "{}"), KV_EINVAL);
-	expect_rc(db, kv_record_put(db, NULL, NULL, "{}"), KV_EINVAL);
-	expect_rc(db, kv_record_put(db, NULL, "runs/1", NULL), KV_EINVAL);
+	kvt_expect_rc(db, kv_record_put(db, NULL, NULL, "{}"), KV_EINVAL);
+	kvt_expect_rc(db, kv_record_put(db, NULL, "runs/1", NULL), KV_EINVAL);
 	kvt_assert_status(kv_record_get(&out, NULL, NULL, "runs/1"), KV_EINVAL);
-	expect_rc(db, kv_record_get(NULL, db, NULL, "runs/1"), KV_EINVAL);
-	expect_rc(db, kv_record_get(&out, db, NULL, NULL), KV_EINVAL);
+	kvt_expect_rc(db, kv_record_get(NULL, db, NULL, "runs/1"), KV_EINVAL);
+	kvt_expect_rc(db, kv_record_get(&out, db, NULL, NULL), KV_EINVAL);
 	kvt_assert_status(kv_record_field(&out, NULL, NULL, "runs/1", "lr"),
 	                  KV_EINVAL);
-	expect_rc(db, kv_record_field(NULL, db, NULL, "runs/1", "lr"),
+	kvt_expect_rc(db, kv_record_field(NULL, db, NULL, "runs/1", "lr"),
 	          KV_EINVAL);
-	expect_rc(db, kv_record_field(&out, db, NULL, NULL, "lr"), KV_EINVAL);
-	expect_rc(db, kv_record_field(&out, db, NULL, "runs/1", NULL),
+	kvt_expect_rc(db, kv_record_field(&out, db, NULL, NULL, "lr"), KV_EINVAL);
+	kvt_expect_rc(db, kv_record_field(&out, db, NULL, "runs/1", NULL),
 	          KV_EINVAL);
 	ck_assert_msg(out == NULL, "a failed call wrote its output");
 	kvt_assert_status(kv_record_replace(NULL, NULL, "runs/1", "{}", none),
 	                  KV_EINVAL);
-	expect_rc(db, kv_record_replace(db, NULL, NULL, "{}", none), KV_EINVAL);
+	kvt_expect_rc(db, kv_record_replace(db, NULL, NULL, "{}", none), KV_EINVAL);
 	kvt_assert_status(kv_record_del_field(NULL, NULL, "runs/1", "lr"),
 	                  KV_EINVAL);
-	expect_rc(db, kv_record_del_field(db, NULL, NULL, "lr"), KV_EINVAL);
-	expect_rc(db, kv_record_del_field(db, NULL, "runs/1", NULL), KV_EINVAL);
+	kvt_expect_rc(db, kv_record_del_field(db, NULL, NULL, "lr"), KV_EINVAL);
+	kvt_expect_rc(db, kv_record_del_field(db, NULL, "runs/1", NULL), KV_EINVAL);
 	kvt_assert_status(kv_warnings_mode_set((kv_warnings_mode)99),
 	                  KV_EINVAL);
 	expect_record(db, NULL, "runs/1", "{\"lr\":0.5}");

@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,4 +353,37 @@ void kvt_check_einval(kv_status rc, kv_db *db, const char *expr)
 	ck_assert_msg(strstr(gm, fn) || strstr(dm, fn),
 	              "%s: no message naming %s (kv_errmsg: '%s', "
 	              "kv_db_errmsg: '%s')", expr, fn, gm, dm);
+}
+
+void kvt_expect_msg(kv_db *db, const char *what, ...)
+{
+	const char *msg = kv_db_errmsg(db);
+	const char *needle;
+	va_list ap;
+
+	va_start(ap, what);
+	while ((needle = va_arg(ap, const char *)) != NULL) {
+		if (strstr(msg, needle) == NULL) {
+			va_end(ap);
+			ck_abort_msg("%s: message '%s' does not mention '%s'",
+			             what, msg, needle);
+		}
+	}
+	va_end(ap);
+}
+
+void kvt_expect_field(kv_db *db, kv_txn *txn, const char *key,
+                      const char *field, const char *want)
+{
+	char *got = NULL, shown[256];
+	kv_status rc = kv_record_field(&got, db, txn, key, field);
+	int same;
+
+	ck_assert_msg(rc == KV_OK, "kv_record_field(%s, %s): %s (%s)", key,
+	              field, kv_strerror(rc), kv_db_errmsg(db));
+	same = strcmp(got, want) == 0;
+	snprintf(shown, sizeof shown, "%s", got);
+	kv_free(got);
+	ck_assert_msg(same, "field %s of %s: got %s, want %s", field, key,
+	              shown, want);
 }

@@ -124,4 +124,24 @@ int kvt_main(const char *module, void (*populate)(Suite *s));
 void kvt_check_einval(kv_status rc, kv_db *db, const char *expr);
 #define kvt_expect_einval(db, expr) kvt_check_einval((expr), (db), #expr)
 
+/* expr must return want; the failure shows db's last message. */
+#define kvt_expect_rc(db, expr, want)                                       \
+	do {                                                                \
+		kv_status got_ = (expr);                                    \
+		kv_status want_ = (want);                                   \
+		ck_assert_msg(got_ == want_,                                \
+		              "%s: got %s, want %s (message: %s)", #expr,   \
+		              kv_strerror(got_), kv_strerror(want_),        \
+		              kv_db_errmsg(db));                            \
+	} while (0)
+
+/* db's last message must contain every string of the NULL-terminated
+ * list; what says which call it was. */
+void kvt_expect_msg(kv_db *db, const char *what, ...);
+
+/* Field field of the record at key (in txn, or NULL) must be the JSON
+ * text want. */
+void kvt_expect_field(kv_db *db, kv_txn *txn, const char *key,
+                      const char *field, const char *want);
+
 #endif /* KV_TESTUTIL_H */
