@@ -988,6 +988,23 @@ static kv_status open_dbis(kv__benv *env, int truncate)
 	return map_rc(rc, env->path);
 }
 
+/* The map size a new or small store starts with: $KV_LMDB_MAP_SIZE bytes
+ * when set (a smaller map lets tests reach growth, and suits machines
+ * whose address space is tight), else KV_LMDB_INITIAL_MAP. */
+static size_t initial_map_size(void)
+{
+	const char *env = getenv("KV_LMDB_MAP_SIZE");
+	unsigned long long v;
+	char *end;
+
+	if (!env || !*env)
+		return KV_LMDB_INITIAL_MAP;
+	v = strtoull(env, &end, 10);
+	if (*end || v < (1u << 16) || v > SIZE_MAX)
+		return KV_LMDB_INITIAL_MAP;
+	return (size_t)v;
+}
+
 /* Create and open the LMDB environment with a map of map_size bytes; on
  * failure nothing of it is left open, so the caller may retry. */
 static int env_try_open(kv__benv *env, unsigned int mdb_flags,
@@ -1064,7 +1081,7 @@ static kv_status env_open(kv__benv **out, const kv__bopen *args)
 	unsigned int flags = args->flags;
 	unsigned int mdb_flags = MDB_NOSUBDIR | MDB_NOTLS;
 	kv__benv *env;
-	size_t file_size = 0, map_size = KV_LMDB_INITIAL_MAP;
+	size_t file_size = 0, map_size = initial_map_size();
 	MDB_stat ms;
 	int created = 0, dead, rc, i, lock_rc;
 	kv_status st;

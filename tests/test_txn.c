@@ -451,6 +451,52 @@ START_TEST(test_txn__write_txn_on_readonly_handle)
 }
 END_TEST
 
+/* A store whose space runs out grows by itself: with LMDB's map started
+ * at 1 MiB, 24 MiB written in one transaction (grown and replayed while
+ * open) and then in single puts all arrive, and KV_EFULL never shows. */
+START_TEST(test_txn__store_grows)
+{
+	static char val[1024];
+	char key[32];
+	kv_txn *txn = NULL;
+	kv_stat st = KV_STAT_INIT;
+	kv_db *db;
+	int i;
+
+	ck_assert_int_eq(setenv("KV_LMDB_MAP_SIZE", "1048576", 1), 0);
+	db = kvt_open(KV_OPEN_CREATE);
+	memset(val, 'v', sizeof val);
+	kvt_expect_rc(db, kv_txn_begin(&txn, db, 0), KV_OK);
+	for (i = 0; i < 16384; i++) {
+		snprintf(key, sizeof key, "big/%06d", i);
+		kvt_expect_rc(db, kv_txn_put(txn, key, strlen(key), val,
+		                             sizeof val, 0), KV_OK);
+	}
+	kvt_expect_rc(db, kv_txn_commit(txn), KV_OK);
+	for (i = 0; i < 8192; i++) {
+		snprintf(key, sizeof key, "one/%06d", i);
+		kvt_expect_rc(db, kv_db_put(db, key, strlen(key), val,
+		                            sizeof val, 0), KV_OK);
+	}
+	kvt_close(db);
+	db = kvt_open(KV_OPEN_READONLY);
+	kvt_expect_rc(db, kv_db_stat(&st, db), KV_OK);
+	ck_assert_msg(st.count == 16384 + 8192, "%llu records after growth",
+	              (unsigned long long)st.count);
+	for (i = 0; i < 2; i++) {
+		void *got = NULL;
+		size_t len = 0;
+		const char *k = i ? "one/008191" : "big/016383";
+
+		kvt_expect_rc(db, kv_db_get(&got, &len, db, k, strlen(k)), KV_OK);
+		ck_assert_msg(len == sizeof val && !memcmp(got, val, len),
+		              "%s changed by growth", k);
+		kv_free(got);
+	}
+	kvt_close(db);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Misuse.                                                              */
 
@@ -517,6 +563,7 @@ static void populate(Suite *s)
 
 	tc = kvt_tcase(s, "big", 120);
 	tcase_add_test(tc, test_txn__large_value);
+	tcase_add_test(tc, test_txn__store_grows);
 }
 
 int main(void)
