@@ -63,6 +63,13 @@ typedef struct kv__bval {
 } kv__bval;
 #define KV__TAG_MAX 255
 
+/* What a put or delete replaced. */
+typedef struct kv__bold {
+	int existed;                    /* the key had a record */
+	size_t tag_len;                 /* its tag: 0 when untagged */
+	unsigned char tag[KV__TAG_MAX];
+} kv__bold;
+
 typedef struct kv__backend {
 	const char *name; /* URI scheme and kv_db_backend() answer */
 
@@ -80,13 +87,17 @@ typedef struct kv__backend {
 	kv_status (*get)(kv__bval *out, kv__btxn *txn, kv__ns ns,
 	                 const void *key, size_t key_len);
 	/* flags: 0 or KV_PUT_NOOVERWRITE (then KV_EXISTS when present).
+	 * old (may be NULL) receives whether the key existed and the tag of
+	 * the record replaced, copied (the core keeps the store's digest from
+	 * it); with KV_EXISTS, the tag of the record left in place.
 	 * A store that must grow (LMDB's map) grows inside put/commit; the
 	 * user never sees a full map while the disk has room. */
 	kv_status (*put)(kv__btxn *txn, kv__ns ns, const void *key,
 	                 size_t key_len, const kv__bval *val,
-	                 unsigned int flags);
+	                 unsigned int flags, kv__bold *old);
+	/* old: as for put; KV_NOTFOUND (old->existed 0) when absent. */
 	kv_status (*del)(kv__btxn *txn, kv__ns ns, const void *key,
-	                 size_t key_len);
+	                 size_t key_len, kv__bold *old);
 
 	/* A cursor positioned before the first key >= start. */
 	kv_status (*cursor_open)(kv__bcur **out, kv__btxn *txn, kv__ns ns,

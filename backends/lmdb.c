@@ -13,6 +13,12 @@
  * a redo log of its puts and deletes: when the map is full it aborts, grows
  * the map, replays the log into a new transaction and retries, so the caller
  * never sees MDB_MAP_FULL.
+ *
+ * put and del can report what they replace (kv__bold), from which the core
+ * keeps a digest of the store's seals.  They learn it from the write itself
+ * (MDB_NOOVERWRITE hands back the record in place; a delete goes through a
+ * cursor), so a new key costs no lookup of its own; see write_op for how
+ * that squares with the redo log.
  */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
@@ -53,6 +59,9 @@
 #define POOL_PER_STRIPE 8
 #define MAX_VAL_LEN 0xffffffffULL /* LMDB's MAXDATASIZE */
 #define KEY_SHOWN 48 /* key bytes a message shows */
+/* Not an LMDB or errno code: a stored "data" frame that a write was to
+ * replace failed unframe, which has recorded the message already. */
+#define RC_DAMAGED (-30900)
 
 /* What probe looks for: a 16-byte page header whose flags (at offset 10)
  * mark a meta page, then the meta's magic number. */
@@ -504,15 +513,18 @@ static unsigned char *log_stage(kv__btxn *t, const struct redo_op *h,
 	return t->log + t->log_len;
 }
 
-/* Apply one log entry to t's LMDB transaction; *size gets its length.  A
- * "data" record is framed in place: MDB_RESERVE hands back its room in the
- * map, filled here from the log before LMDB is called again. */
-static int log_apply(kv__btxn *t, const unsigned char *entry, size_t *size)
+/* Apply one log entry to t's LMDB transaction, adding the mdb_put flags
+ * more to its own; *size gets its length.  A "data" record is framed in
+ * place: MDB_RESERVE hands back its room in the map, filled here from the
+ * log before LMDB is called again.  On MDB_KEYEXIST *v is the record left
+ * in place, borrowed from the map until the next write. */
+static int log_apply(kv__btxn *t, const unsigned char *entry,
+                     unsigned int more, MDB_val *v, size_t *size)
 {
 	const unsigned char *tag, *val;
 	unsigned char *room;
 	struct redo_op h;
-	MDB_val k, v;
+	MDB_val k;
 	int rc;
 
 	memcpy(&h, entry, sizeof h);
@@ -524,22 +536,87 @@ static int log_apply(kv__btxn *t, const unsigned char *entry, size_t *size)
 	tag = entry + sizeof h + h.key_len;
 	val = tag + h.tag_len;
 	if (h.ns != KV__NS_DATA) {
-		v.mv_size = h.val_len;
-		v.mv_data = (void *)val;
-		return mdb_put(t->txn, t->env->dbi[h.ns], &k, &v, h.flags);
+		v->mv_size = h.val_len;
+		v->mv_data = (void *)val;
+		return mdb_put(t->txn, t->env->dbi[h.ns], &k, v,
+		               h.flags | more);
 	}
-	v.mv_size = 1 + (size_t)h.tag_len + h.val_len;
-	v.mv_data = NULL;
-	rc = mdb_put(t->txn, t->env->dbi[h.ns], &k, &v, h.flags | MDB_RESERVE);
+	v->mv_size = 1 + (size_t)h.tag_len + h.val_len;
+	v->mv_data = NULL;
+	rc = mdb_put(t->txn, t->env->dbi[h.ns], &k, v,
+	             h.flags | more | MDB_RESERVE);
 	if (rc != MDB_SUCCESS)
 		return rc; /* with MDB_KEYEXIST, v is the old value: leave it */
-	room = v.mv_data;
+	room = v->mv_data;
 	room[0] = h.tag_len;
 	if (h.tag_len > 0)
 		memcpy(room + 1, tag, h.tag_len);
 	if (h.val_len > 0)
 		memcpy(room + 1 + h.tag_len, val, h.val_len);
 	return MDB_SUCCESS;
+}
+
+/* Fill old from the record a write is about to replace.  The tag is
+ * copied at once: v points into the map or a dirty page, which the next
+ * write may move or reuse.  A damaged "data" frame fails as a read of it
+ * does, since no tag can be reported for it. */
+static kv_status note_old(kv__bold *old, const kv__btxn *t, kv__ns ns,
+                          const MDB_val *k, const MDB_val *v)
+{
+	kv__bval bv;
+	kv_status st = unframe(&bv, t, ns, k, v);
+
+	if (st != KV_OK)
+		return st;
+	old->existed = 1;
+	old->tag_len = bv.tag_len;
+	if (bv.tag_len > 0)
+		memcpy(old->tag, bv.tag, bv.tag_len);
+	return KV_OK;
+}
+
+/* The first application of a staged entry whose caller wants old, with
+ * no lookup of its own: a put tries MDB_NOOVERWRITE first, which for a new
+ * key is the write itself and for an existing one hands back the record to
+ * note before the overwriting put; a delete finds the record with a cursor,
+ * notes it and deletes it there.  *noted is set once old is filled in from
+ * a record found; a new key leaves old as put/del cleared it. */
+static int apply_noting(kv__btxn *t, const unsigned char *entry, size_t *size,
+                        kv__bold *old, int *noted)
+{
+	MDB_cursor *cur;
+	struct redo_op h;
+	MDB_val k, v;
+	int rc;
+
+	memcpy(&h, entry, sizeof h);
+	k.mv_size = h.key_len;
+	k.mv_data = (void *)(entry + sizeof h);
+	if (h.op == OP_PUT) {
+		rc = log_apply(t, entry, MDB_NOOVERWRITE, &v, size);
+		if (rc != MDB_KEYEXIST)
+			return rc;
+		if (note_old(old, t, (kv__ns)h.ns, &k, &v) != KV_OK)
+			return RC_DAMAGED;
+		*noted = 1;
+		if (h.flags & MDB_NOOVERWRITE)
+			return MDB_KEYEXIST; /* the caller's answer */
+		return log_apply(t, entry, 0, &v, size);
+	}
+	*size = sizeof h + h.key_len;
+	rc = mdb_cursor_open(t->txn, t->env->dbi[h.ns], &cur);
+	if (rc != MDB_SUCCESS)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	if (rc == MDB_SUCCESS &&
+	    note_old(old, t, (kv__ns)h.ns, &k, &v) != KV_OK)
+		rc = RC_DAMAGED;
+	if (rc == MDB_SUCCESS) {
+		*noted = 1;
+		rc = mdb_cursor_del(cur, 0);
+	}
+	mdb_cursor_close(cur);
+	return rc;
 }
 
 /* Put c on the first key >= start.  A start longer than LMDB's longest key
@@ -594,6 +671,7 @@ static kv_status regrow(kv__btxn *t, size_t pending)
 {
 	kv__benv *env = t->env;
 	MDB_envinfo info;
+	MDB_val v;
 	size_t off, step, need;
 	kv_status st;
 	int rc;
@@ -621,7 +699,7 @@ static kv_status regrow(kv__btxn *t, size_t pending)
 		}
 		rc = MDB_SUCCESS;
 		for (off = 0; off < t->log_len && rc == MDB_SUCCESS; off += step)
-			rc = log_apply(t, t->log + off, &step);
+			rc = log_apply(t, t->log + off, 0, &v, &step);
 		if (rc == MDB_MAP_FULL)
 			continue;
 		if (rc == MDB_SUCCESS)
@@ -638,14 +716,36 @@ done:
 }
 
 /* Apply one put or delete to a write transaction, growing the map when it
- * is full, and keep it in the redo log once it has succeeded. */
+ * is full, and keep it in the redo log once it has succeeded; old, when
+ * not NULL, gets what it replaced.
+ *
+ * old and the redo log: old is learnt only at the first application of a
+ * write, never from a replay, and each call reports it once.
+ *  - The log holds only writes that succeeded, in the form that replays
+ *    them (a put with the caller's flags, a delete), never old.  A replay
+ *    in regrow applies them with old NULL into a transaction on the same
+ *    snapshot (it checks the txnid), so it rebuilds exactly the state each
+ *    had met, and reports nothing: what their callers were told stands.
+ *  - A NOOVERWRITE hit or a delete of an absent key changes nothing and is
+ *    not logged, so a replay cannot turn it into a write.
+ *  - When the current write finds the map full, it is retried after the
+ *    replay.  If old was noted already (the record existed), the retry is
+ *    the logged form alone: the replay rebuilt the state old was read from,
+ *    so old stays right and is not taken twice.  If not (a new key, whose
+ *    insert hit the full map), the noting attempt is repeated; it sets old,
+ *    it never adds to it.
+ *  - Any status but KV_OK, KV_EXISTS (put) and KV_NOTFOUND (del) means the
+ *    write did not happen, or the transaction was lost: the caller must
+ *    not use old then. */
 static kv_status write_op(kv__btxn *t, const struct redo_op *h,
-                          const void *key, const void *tag, const void *val)
+                          const void *key, const void *tag, const void *val,
+                          kv__bold *old)
 {
 	unsigned char *entry;
 	size_t size;
 	kv_status st;
-	int rc;
+	MDB_val v;
+	int rc, noted = 0;
 
 	if (!t->write)
 		return kv__error(KV_EREADONLY, "write in a read transaction");
@@ -654,11 +754,19 @@ static kv_status write_op(kv__btxn *t, const struct redo_op *h,
 	entry = log_stage(t, h, key, tag, val);
 	if (entry == NULL)
 		return kv__error(KV_ENOMEM, "out of memory for the LMDB redo log");
-	while ((rc = log_apply(t, entry, &size)) == MDB_MAP_FULL) {
+	for (;;) {
+		if (old != NULL && !noted)
+			rc = apply_noting(t, entry, &size, old, &noted);
+		else
+			rc = log_apply(t, entry, 0, &v, &size);
+		if (rc != MDB_MAP_FULL)
+			break;
 		st = regrow(t, size);
 		if (st != KV_OK)
 			return st;
 	}
+	if (rc == RC_DAMAGED)
+		return KV_ECORRUPT;
 	if (rc != MDB_SUCCESS)
 		return map_rc(rc, h->op == OP_PUT ? "mdb_put" : "mdb_del");
 	t->log_len += size;
@@ -756,14 +864,19 @@ static kv_status get(kv__bval *out, kv__btxn *t, kv__ns ns, const void *key,
 }
 
 /* Store a record, with its tag in "data"; the limits are checked first so
- * the message names them. */
+ * the message names them.  With old, a damaged record in the way is
+ * KV_ECORRUPT, as a get of it is; without, it is overwritten as ever. */
 static kv_status put(kv__btxn *t, kv__ns ns, const void *key, size_t key_len,
-                     const kv__bval *val, unsigned int flags)
+                     const kv__bval *val, unsigned int flags, kv__bold *old)
 {
 	struct redo_op h = { OP_PUT, (unsigned char)ns, 0, 0, key_len,
 	                     val->val_len };
 	unsigned long long frame = 0;
 
+	if (old != NULL) {
+		old->existed = 0;
+		old->tag_len = 0;
+	}
 	if (val->tag_len > KV__TAG_MAX)
 		return kv__error(KV_EINVAL, "tag of %zu bytes is longer than "
 		                 "%d bytes", val->tag_len, KV__TAG_MAX);
@@ -781,16 +894,22 @@ static kv_status put(kv__btxn *t, kv__ns ns, const void *key, size_t key_len,
 		                 MAX_VAL_LEN - frame);
 	if (flags & KV_PUT_NOOVERWRITE)
 		h.flags = MDB_NOOVERWRITE;
-	return write_op(t, &h, key, val->tag, val->val);
+	return write_op(t, &h, key, val->tag, val->val, old);
 }
 
-static kv_status del(kv__btxn *t, kv__ns ns, const void *key, size_t key_len)
+/* Delete a record; with old, as for put. */
+static kv_status del(kv__btxn *t, kv__ns ns, const void *key, size_t key_len,
+                     kv__bold *old)
 {
 	struct redo_op h = { OP_DEL, (unsigned char)ns, 0, 0, key_len, 0 };
 
+	if (old != NULL) {
+		old->existed = 0;
+		old->tag_len = 0;
+	}
 	if (t->write && key_len > t->env->maxkey)
 		return KV_NOTFOUND;
-	return write_op(t, &h, key, NULL, NULL);
+	return write_op(t, &h, key, NULL, NULL, old);
 }
 
 /* Open a cursor before the first key >= start; a cursor of a write

@@ -50,8 +50,11 @@
 /* The 16-byte header of every SQLite 3 database file, NUL included. */
 static const char magic[16] = "SQLite format 3";
 
-/* Per-namespace operations; their statements follow the shared ones. */
-enum op { OP_GET, OP_PUT, OP_ADD, OP_DEL, OP_COUNT };
+/* Per-namespace operations; their statements follow the shared ones.
+ * OP_TAG (the tag of the row a put will replace) and OP_DEL_TAG (a delete
+ * returning the tag of the row it removed) serve only callers that ask
+ * what a write replaced. */
+enum op { OP_GET, OP_PUT, OP_ADD, OP_DEL, OP_TAG, OP_DEL_TAG, OP_COUNT };
 
 /* What a namespace's table looks like, which decides its statements. */
 enum layout {
@@ -81,12 +84,14 @@ static const char *const stmt_sql[ST_NS_FIRST] = {
 };
 
 /*
- * Per-namespace statements by layout.  Every SELECT returns the tag as its
- * last column, a literal NULL where the table has none, so reading a row
- * does not depend on the layout.  The put is an upsert rather than
- * dbm.sqlite3's REPLACE: REPLACE deletes and re-inserts the row, so it
- * would reset the tag to NULL rather than set it with the value.  Only a
- * read-only open uses LAYOUT_DICT_PLAIN, so its put and add never run.
+ * Per-namespace statements by layout.  Every SELECT (and RETURNING)
+ * returns the tag as its last column, a literal NULL where the table has
+ * none, so reading a row does not depend on the layout: a kv_meta row
+ * reads as untagged.  The put is an upsert rather than dbm.sqlite3's
+ * REPLACE: REPLACE deletes and re-inserts the row, so it would reset the
+ * tag to NULL rather than set it with the value.  Only a read-only open
+ * uses LAYOUT_DICT_PLAIN, so its writes never run.  RETURNING needs
+ * SQLite 3.35 (configure checks).
  */
 #define TAGLESS_SQL(table) { \
 	"SELECT value, NULL FROM " table " WHERE key = ?", \
@@ -94,7 +99,9 @@ static const char *const stmt_sql[ST_NS_FIRST] = {
 	" ON CONFLICT (key) DO UPDATE SET value = excluded.value", \
 	"INSERT INTO " table " (key, value) VALUES (?, ?)" \
 	" ON CONFLICT (key) DO NOTHING", \
-	"DELETE FROM " table " WHERE key = ?" }
+	"DELETE FROM " table " WHERE key = ?", \
+	"SELECT NULL FROM " table " WHERE key = ?", \
+	"DELETE FROM " table " WHERE key = ? RETURNING NULL" }
 
 static const char *const ns_sql[LAYOUT_COUNT][OP_COUNT] = {
 	{ "SELECT value, kv_tag FROM Dict WHERE key = ?",
@@ -103,7 +110,9 @@ static const char *const ns_sql[LAYOUT_COUNT][OP_COUNT] = {
 	  " SET value = excluded.value, kv_tag = excluded.kv_tag",
 	  "INSERT INTO Dict (key, value, kv_tag) VALUES (?, ?, ?)"
 	  " ON CONFLICT (key) DO NOTHING",
-	  "DELETE FROM Dict WHERE key = ?" },
+	  "DELETE FROM Dict WHERE key = ?",
+	  "SELECT kv_tag FROM Dict WHERE key = ?",
+	  "DELETE FROM Dict WHERE key = ? RETURNING kv_tag" },
 	TAGLESS_SQL("Dict"),
 	TAGLESS_SQL("kv_meta")
 };
@@ -380,6 +389,21 @@ static kv_status conn_run(struct conn *c, int id, const char *what)
 	status = rc == SQLITE_DONE ? KV_OK : map_rc(rc, c->db, what);
 	sqlite3_reset(st);
 	return status;
+}
+
+/* Roll back the connection's transaction, if one is open.  Quietly: the
+ * message of the failure that brought us here is the one to keep (only a
+ * ROLLBACK that cannot even be prepared replaces it). */
+static void conn_rollback(struct conn *c)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_get_autocommit(c->db))
+		return;
+	if (conn_stmt(&st, c, ST_ROLLBACK) == KV_OK) {
+		sqlite3_step(st);
+		sqlite3_reset(st);
+	}
 }
 
 /* Take an idle read connection, or open one when all are in use. */
@@ -794,13 +818,7 @@ static kv_status txn_end(kv__btxn *txn, int commit)
 		if (status == KV_OK)
 			status = conn_run(c, ST_COMMIT, "sqlite commit");
 	}
-	if (!sqlite3_get_autocommit(c->db)) {
-		sqlite3_stmt *st = NULL;
-		if (conn_stmt(&st, c, ST_ROLLBACK) == KV_OK) {
-			sqlite3_step(st);
-			sqlite3_reset(st);
-		}
-	}
+	conn_rollback(c);
 	if (!txn->write) {
 		/* A connection still inside a transaction would pin its
 		 * snapshot for ever; drop it instead of pooling it. */
@@ -863,13 +881,11 @@ static kv_status get(kv__bval *out, kv__btxn *txn, kv__ns ns,
 	return KV_OK;
 }
 
-/* Step a put, or a delete (val NULL); *changed tells whether a row was
- * inserted, updated or deleted.  The statement's parameters say what it
- * stores: a third one is the tag (Dict's put and add), which an empty tag
- * leaves SQL NULL, as dbm.sqlite3's writes do; kv_meta has none. */
-static kv_status write_row(int *changed, kv__btxn *txn, int id,
-                           const char *what, const void *key, size_t key_len,
-                           const kv__bval *val)
+/* Statement id, with the key bound, for a write in txn: refused in a read
+ * transaction, and the row the last get lent out is let go first. */
+static kv_status write_stmt(sqlite3_stmt **out, kv__btxn *txn, int id,
+                            const char *what, const void *key,
+                            size_t key_len)
 {
 	struct conn *c = txn->conn;
 	sqlite3_stmt *st = NULL;
@@ -886,7 +902,32 @@ static kv_status write_row(int *changed, kv__btxn *txn, int id,
 	if (status != KV_OK)
 		return status;
 	rc = bind_bytes(st, 1, key, key_len);
-	if (rc == SQLITE_OK && val && sqlite3_bind_parameter_count(st) > 1)
+	if (rc != SQLITE_OK) {
+		status = map_rc(rc, c->db, what);
+		sqlite3_reset(st);
+		return status;
+	}
+	*out = st;
+	return KV_OK;
+}
+
+/* Step a put, or a delete (val NULL); *changed tells whether a row was
+ * inserted, updated or deleted.  The statement's parameters say what it
+ * stores: a third one is the tag (Dict's put and add), which an empty tag
+ * leaves SQL NULL, as dbm.sqlite3's writes do; kv_meta has none. */
+static kv_status write_row(int *changed, kv__btxn *txn, int id,
+                           const char *what, const void *key, size_t key_len,
+                           const kv__bval *val)
+{
+	struct conn *c = txn->conn;
+	sqlite3_stmt *st = NULL;
+	kv_status status;
+	int rc = SQLITE_OK;
+
+	status = write_stmt(&st, txn, id, what, key, key_len);
+	if (status != KV_OK)
+		return status;
+	if (val && sqlite3_bind_parameter_count(st) > 1)
 		rc = bind_bytes(st, 2, val->val, val->val_len);
 	if (rc == SQLITE_OK && val && sqlite3_bind_parameter_count(st) > 2)
 		rc = val->tag_len
@@ -904,8 +945,47 @@ static kv_status write_row(int *changed, kv__btxn *txn, int id,
 	return status;
 }
 
+/*
+ * Step OP_TAG (before a put) or OP_DEL_TAG (which deletes as it goes) for
+ * key and tell in old whether a row was there, with a copy of its tag; the
+ * key is unique, so there is one row at most.  old->existed is set as soon
+ * as a row comes back, even if its tag then cannot be read (a tag longer
+ * than libkv writes, out of memory): for OP_DEL_TAG that row is gone by
+ * then, since SQLite makes a RETURNING statement's changes at its first
+ * step, and the caller must not let that deletion commit unaccounted.
+ */
+static kv_status write_old(kv__bold *old, kv__btxn *txn, int id,
+                           const char *what, const void *key, size_t key_len)
+{
+	sqlite3_stmt *st = NULL;
+	kv__bval bv = { NULL, 0, NULL, 0 };
+	kv_status status;
+	int rc;
+
+	old->existed = 0;
+	old->tag_len = 0;
+	status = write_stmt(&st, txn, id, what, key, key_len);
+	if (status != KV_OK)
+		return status;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		old->existed = 1;
+		status = column_tag(&bv, st, 0);
+		if (status != KV_OK)
+			break;
+		/* The column is valid only until the statement moves. */
+		old->tag_len = bv.tag_len;
+		if (bv.tag_len)
+			memcpy(old->tag, bv.tag, bv.tag_len);
+	}
+	if (status == KV_OK && rc != SQLITE_DONE)
+		status = map_rc(rc, txn->conn->db, what);
+	sqlite3_reset(st);
+	return status;
+}
+
 static kv_status put(kv__btxn *txn, kv__ns ns, const void *key,
-                     size_t key_len, const kv__bval *val, unsigned int flags)
+                     size_t key_len, const kv__bval *val, unsigned int flags,
+                     kv__bold *old)
 {
 	int add = (flags & KV_PUT_NOOVERWRITE) != 0;
 	int changed = 0;
@@ -915,6 +995,16 @@ static kv_status put(kv__btxn *txn, kv__ns ns, const void *key,
 	if (val->tag_len > KV__TAG_MAX || (val->tag_len && !val->tag))
 		return kv__error(KV_EINVAL, "sqlite put: bad tag (%zu bytes, "
 		                 "at most %d)", val->tag_len, KV__TAG_MAX);
+	/* Read the row about to be replaced first: the write transaction
+	 * holds the write lock, so it is still the one the upsert meets. */
+	if (old) {
+		status = write_old(old, txn, NS_STMT(ns, OP_TAG), "sqlite put",
+		                   key, key_len);
+		if (status != KV_OK)
+			return status;
+		if (add && old->existed)
+			return KV_EXISTS;
+	}
 	status = write_row(&changed, txn, NS_STMT(ns, add ? OP_ADD : OP_PUT),
 	                   "sqlite put", key, key_len, val);
 	if (status == KV_OK && add && !changed)
@@ -923,15 +1013,28 @@ static kv_status put(kv__btxn *txn, kv__ns ns, const void *key,
 }
 
 static kv_status del(kv__btxn *txn, kv__ns ns, const void *key,
-                     size_t key_len)
+                     size_t key_len, kv__bold *old)
 {
 	int changed = 0;
 	kv_status status;
 
-	status = write_row(&changed, txn, NS_STMT(ns, OP_DEL), "sqlite del",
-	                   key, key_len, NULL);
-	if (status == KV_OK && !changed)
-		return KV_NOTFOUND;
+	if (!old) {
+		status = write_row(&changed, txn, NS_STMT(ns, OP_DEL),
+		                   "sqlite del", key, key_len, NULL);
+		if (status == KV_OK && !changed)
+			return KV_NOTFOUND;
+		return status;
+	}
+	status = write_old(old, txn, NS_STMT(ns, OP_DEL_TAG), "sqlite del",
+	                   key, key_len);
+	if (status == KV_OK)
+		return old->existed ? KV_OK : KV_NOTFOUND;
+	/* A row deleted without its tag reported would leave the core's
+	 * digest wrong if it committed: roll the transaction back, as
+	 * SQLite does after its own fatal errors, so that txn_alive()
+	 * refuses what follows and the commit fails. */
+	if (old->existed)
+		conn_rollback(txn->conn);
 	return status;
 }
 

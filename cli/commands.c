@@ -94,6 +94,54 @@ static int not_found(const struct kvt_bytes *key)
 	return KVT_EXIT_NOTFOUND;
 }
 
+/* Print a value as get was asked to: raw, as JSON (marked "salvaged"
+ * when it failed its seal), or escaped on one line. */
+static void print_value(const struct kvt_args *a, const struct kvt_bytes *key,
+                        const void *val, size_t len, int salvaged)
+{
+	if (a->raw) {
+		fwrite(val, 1, len, stdout);
+	} else if (a->json) {
+		fputs("{", stdout);
+		kvt_json_field(stdout, "key", key->p, key->len);
+		fputs(", ", stdout);
+		kvt_json_field(stdout, "value", val, len);
+		fputs(salvaged ? ", \"salvaged\": true}\n" : "}\n", stdout);
+	} else {
+		kvt_escape(stdout, val, len);
+		putchar('\n');
+	}
+}
+
+/* get --salvage of a record the plain read refused as corrupt: read it
+ * again in a salvage transaction, print it and warn with libkv's
+ * message (kept before the next call replaces it). */
+static int get_salvaged(const struct kvt_args *a, kv_db *db,
+                        const struct kvt_bytes *key)
+{
+	char why[1024];
+	const void *val = NULL;
+	size_t len = 0;
+	kv_txn *txn = NULL;
+	kv_status st;
+	int rc = KVT_EXIT_OK;
+
+	snprintf(why, sizeof why, "%s", kv_db_errmsg(db));
+	st = kv_txn_begin(&txn, db, KV_TXN_SALVAGE | KV_TXN_READONLY);
+	if (st == KV_OK)
+		st = kv_txn_get(&val, &len, txn, key->p, key->len);
+	if (st != KV_OK) {
+		rc = kvt_fail(db, st);
+	} else {
+		print_value(a, key, val, len, 1);
+		fputs("kvtool: warning: ", stderr);
+		kvt_put_text(stderr, why);
+		fputs("; printed as found (--salvage)\n", stderr);
+	}
+	kv_txn_abort(txn);
+	return rc;
+}
+
 int kvt_cmd_get(const struct kvt_args *a)
 {
 	struct kvt_bytes key = { NULL, 0 };
@@ -103,25 +151,18 @@ int kvt_cmd_get(const struct kvt_args *a)
 	kv_status st;
 	int rc;
 
-	if ((rc = key_arg(&key, a)) || (rc = kvt_open(&db, a->store, 0)))
+	if ((rc = key_arg(&key, a)) ||
+	    (rc = kvt_open(&db, a, KV_OPEN_READONLY)))
 		goto done;
 	st = kv_db_get(&val, &len, db, key.p, key.len);
-	if (st == KV_NOTFOUND) {
+	if (st == KV_ECORRUPT && a->salvage)
+		rc = get_salvaged(a, db, &key);
+	else if (st == KV_NOTFOUND)
 		rc = not_found(&key);
-	} else if (st != KV_OK) {
+	else if (st != KV_OK)
 		rc = kvt_fail(db, st);
-	} else if (a->raw) {
-		fwrite(val, 1, len, stdout);
-	} else if (a->json) {
-		fputs("{", stdout);
-		kvt_json_field(stdout, "key", key.p, key.len);
-		fputs(", ", stdout);
-		kvt_json_field(stdout, "value", val, len);
-		fputs("}\n", stdout);
-	} else {
-		kvt_escape(stdout, val, len);
-		putchar('\n');
-	}
+	else
+		print_value(a, &key, val, len, 0);
 done:
 	kv_free(val);
 	free(key.p);
@@ -137,7 +178,7 @@ int kvt_cmd_put(const struct kvt_args *a)
 	int rc;
 
 	if ((rc = key_arg(&key, a)) || (rc = value_arg(&val, a)) ||
-	    (rc = kvt_open(&db, a->store, KV_OPEN_CREATE)))
+	    (rc = kvt_open(&db, a, KV_OPEN_CREATE)))
 		goto done;
 	st = kv_db_put(db, key.p, key.len, val.p, val.len, flags);
 	if (st == KV_EXISTS) {
@@ -162,7 +203,7 @@ int kvt_cmd_del(const struct kvt_args *a)
 	int rc;
 
 	if ((rc = key_arg(&key, a)) ||
-	    (rc = kvt_open(&db, a->store, KV_OPEN_READWRITE)))
+	    (rc = kvt_open(&db, a, KV_OPEN_READWRITE)))
 		goto done;
 	st = kv_db_del(db, key.p, key.len);
 	if (st == KV_NOTFOUND)
@@ -204,7 +245,7 @@ static int ls_walk(const struct kvt_args *a, kv_db *db,
 	kv_iter *it = NULL;
 	const void *k = NULL, *v = NULL;
 	size_t klen = 0, vlen = 0;
-	kv_status st;
+	kv_status st, corrupt = KV_OK;
 
 	st = kv_iter_new(&it, db, NULL, prefix->p, prefix->len);
 	while (st == KV_OK && (!a->has_limit || n < a->limit)) {
@@ -213,12 +254,19 @@ static int ls_walk(const struct kvt_args *a, kv_db *db,
 		                  a->keys_only ? NULL : &vlen);
 		if (st == KV_OK)
 			ls_entry(a, n++, k, klen, v, vlen);
+		/* A damaged record is named on stderr; the listing goes on. */
+		if (st == KV_ECORRUPT) {
+			corrupt = st;
+			kvt_fail(db, st);
+			st = KV_OK;
+		}
 	}
 	kv_iter_free(it);
 	if (a->json)
 		fputs(n ? "\n]\n" : "]\n", stdout);
-	return st == KV_OK || st == KV_NOTFOUND ? KVT_EXIT_OK
-	                                       : kvt_fail(db, st);
+	if (st != KV_OK && st != KV_NOTFOUND)
+		return kvt_fail(db, st);
+	return corrupt ? KVT_EXIT_CORRUPT : KVT_EXIT_OK;
 }
 
 int kvt_cmd_ls(const struct kvt_args *a)
@@ -230,7 +278,7 @@ int kvt_cmd_ls(const struct kvt_args *a)
 	if (a->npos > 0 &&
 	    (rc = kvt_arg_bytes(&prefix, a->cmd, "PREFIX", a->pos[0])))
 		return rc;
-	if ((rc = kvt_open(&db, a->store, KV_OPEN_READONLY)) == KVT_EXIT_OK) {
+	if ((rc = kvt_open(&db, a, KV_OPEN_READONLY)) == KVT_EXIT_OK) {
 		if (a->json)
 			fputs("[", stdout);
 		rc = ls_walk(a, db, &prefix);
@@ -247,7 +295,7 @@ int kvt_cmd_stat(const struct kvt_args *a)
 	kv_status st;
 	int rc;
 
-	if ((rc = kvt_open(&db, a->store, KV_OPEN_READONLY)) != KVT_EXIT_OK)
+	if ((rc = kvt_open(&db, a, KV_OPEN_READONLY)) != KVT_EXIT_OK)
 		return rc;
 	if ((st = kv_db_stat(&s, db)) != KV_OK)
 		return kvt_close(db, kvt_fail(db, st));

@@ -114,3 +114,13 @@ void kvt_escape(FILE *f, const void *p, size_t len)
 			fprintf(f, "\\x%02x", b[i]);
 	}
 }
+
+void kvt_put_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			fprintf(f, "\\x%02x", (unsigned char)*s);
+		else
+			putc(*s, f);
+	}
+}

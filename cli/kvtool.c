@@ -3,10 +3,10 @@
  * help and version, diagnostics, and opening and closing the store.
  *
  * Usage: kvtool CMD STORE [ARGS...].  A command is one entry of the table
- * below; its handler (commands.c, records.c) gets the parsed arguments
- * and returns an exit code.  Options may come anywhere after CMD; "--"
- * ends them, so a key starting with '-' is given after "--" (or escaped
- * as \x2d).
+ * below; its handler (commands.c, records.c, integrity.c) gets the
+ * parsed arguments and returns an exit code.  Options may come anywhere
+ * after CMD; "--" ends them, so a key starting with '-' is given after
+ * "--" (or escaped as \x2d).  Before CMD only --keyfile FILE is taken.
  */
 #include <errno.h>
 #include <limits.h>
@@ -17,14 +17,20 @@
 #include "kvtool.h"
 
 static const struct kvt_cmd commands[] = {
-	{ "get", kvt_cmd_get, KVT_OPT_RAW | KVT_OPT_JSON, 1, 1,
+	{ "get", kvt_cmd_get,
+	  KVT_OPT_RAW | KVT_OPT_JSON | KVT_OPT_SALVAGE | KVT_OPT_KEYFILE, 1, 1,
 	  "print the value of a key",
-	  "get [--raw | --json] STORE KEY",
+	  "get [--raw | --json] [--salvage] STORE KEY",
 	  "Print the value stored under KEY, escaped, followed by a newline.\n"
+	  "A record that fails its seal is refused with exit 3.\n"
 	  "\n"
-	  "  --raw     write the value's exact bytes: no escaping, no newline\n"
-	  "  --json    print {\"key\": ..., \"value\": ...}\n" },
-	{ "put", kvt_cmd_put, KVT_OPT_FILE | KVT_OPT_NOOVERWRITE, 1, 2,
+	  "  --raw       write the value's exact bytes: no escaping, no newline\n"
+	  "  --json      print {\"key\": ..., \"value\": ...}\n"
+	  "  --salvage   print a record that fails its seal all the same, as\n"
+	  "              it is stored, with a warning on stderr (and\n"
+	  "              \"salvaged\": true with --json); exit 0\n" },
+	{ "put", kvt_cmd_put,
+	  KVT_OPT_FILE | KVT_OPT_NOOVERWRITE | KVT_OPT_KEYFILE, 1, 2,
 	  "store a value under a key",
 	  "put [--no-overwrite] STORE KEY [VALUE | -f FILE]",
 	  "Store VALUE under KEY, creating the store if it does not exist.\n"
@@ -33,29 +39,32 @@ static const struct kvt_cmd commands[] = {
 	  "\n"
 	  "  -f, --file=FILE   read the value from FILE ('-' for stdin)\n"
 	  "  --no-overwrite    leave a present key alone and exit with 5\n" },
-	{ "del", kvt_cmd_del, 0, 1, 1,
+	{ "del", kvt_cmd_del, KVT_OPT_KEYFILE, 1, 1,
 	  "delete a key",
 	  "del STORE KEY",
 	  "Delete KEY.  Exits with 1 when the key is not there.\n" },
-	{ "ls", kvt_cmd_ls, KVT_OPT_JSON | KVT_OPT_KEYSONLY | KVT_OPT_LIMIT,
+	{ "ls", kvt_cmd_ls,
+	  KVT_OPT_JSON | KVT_OPT_KEYSONLY | KVT_OPT_LIMIT | KVT_OPT_KEYFILE,
 	  0, 1,
 	  "list keys and values in key order",
 	  "ls [--keys-only] [--limit N] [--json] STORE [PREFIX]",
 	  "Print KEY<TAB>VALUE, one line per key starting with PREFIX (every\n"
-	  "key without it), in ascending bytewise key order.\n"
+	  "key without it), in ascending bytewise key order.  A record that\n"
+	  "fails its seal is named on stderr and skipped; the exit code is\n"
+	  "then 3.\n"
 	  "\n"
 	  "  --keys-only   print the keys only\n"
 	  "  --limit N     stop after N keys\n"
 	  "  --json        print a JSON array of {\"key\": ..., \"value\": ...}\n" },
-	{ "stat", kvt_cmd_stat, KVT_OPT_JSON, 0, 0,
+	{ "stat", kvt_cmd_stat, KVT_OPT_JSON | KVT_OPT_KEYFILE, 0, 0,
 	  "show backend, path, key count, file size and format",
 	  "stat [--json] STORE",
 	  "Print the store's backend, path, number of keys, size of its file\n"
 	  "in bytes and libkv format version, one 'name: value' per line.\n"
 	  "\n"
 	  "  --json    print them as one JSON object\n" },
-	{ "schema", kvt_cmd_schema, KVT_OPT_JSON | KVT_OPT_VERSION,
-	  0, INT_MAX,
+	{ "schema", kvt_cmd_schema,
+	  KVT_OPT_JSON | KVT_OPT_VERSION | KVT_OPT_KEYFILE, 0, INT_MAX,
 	  "list, show, add and check the schemas of records",
 	  "schema STORE list [--json]\n"
 	  "       kvtool schema STORE show NAME [--version N] [--json]\n"
@@ -86,7 +95,7 @@ static const struct kvt_cmd commands[] = {
 	  "document libkv refuses (malformed, or an evolution that changes a\n"
 	  "type, drops a field or moves the prefix) exits with 7; a version\n"
 	  "that is defined already exits with 5.\n" },
-	{ "record", kvt_cmd_record, KVT_OPT_JSON, 0, INT_MAX,
+	{ "record", kvt_cmd_record, KVT_OPT_JSON | KVT_OPT_KEYFILE, 0, INT_MAX,
 	  "get, set and delete fields of JSON records",
 	  "record STORE get KEY [FIELD] [--json]\n"
 	  "       kvtool record STORE set KEY FIELD=VALUE...\n"
@@ -110,6 +119,48 @@ static const struct kvt_cmd commands[] = {
 	  "type, a missing required field, a changed write-once field, a\n"
 	  "deprecated field under KV_WARNINGS=error) changes nothing and exits\n"
 	  "with 7.\n" },
+	{ "verify", kvt_cmd_verify, KVT_OPT_JSON | KVT_OPT_KEYFILE, 0, 0,
+	  "check every record's seal and the store's digest",
+	  "verify [--json] STORE",
+	  "Check every record against its seal and the store against its\n"
+	  "digest, in one snapshot, and print one line per problem:\n"
+	  "\n"
+	  "  corrupt: KEY: MESSAGE   the record does not match its seal\n"
+	  "  unsealed: KEY           the record has no seal: another program\n"
+	  "                          (Python's dbm.sqlite3) wrote it; see seal\n"
+	  "  digest: MESSAGE         records were lost or added behind\n"
+	  "                          libkv's back\n"
+	  "  unchecked: MESSAGE      a keyed store opened without its key:\n"
+	  "                          the seals could not be checked\n"
+	  "\n"
+	  "then 'N records: C corrupt, U unsealed, digest ok' (or 'digest\n"
+	  "MISMATCH').  Exits with 0 when there is no problem at all, with 8\n"
+	  "when there is any.  A progress bar is drawn on stderr when it is a\n"
+	  "terminal.\n"
+	  "\n"
+	  "  --json    print one object {\"records\", \"corrupt\", \"unsealed\",\n"
+	  "            \"digest_ok\", \"checked\", \"problems\": [{\"kind\",\n"
+	  "            \"key\", \"message\"}, ...]}; store-wide problems have\n"
+	  "            no \"key\"\n" },
+	{ "seal", kvt_cmd_seal, KVT_OPT_KEYFILE, 0, 0,
+	  "adopt unsealed records and recompute the digest",
+	  "seal STORE",
+	  "Adopt the store as it is, in one transaction: seal every record\n"
+	  "that has no seal (written by another program), printing\n"
+	  "'sealed: KEY' for each, and recompute the digest.  Records that\n"
+	  "fail their seal are left as they are and printed as\n"
+	  "'corrupt: KEY: MESSAGE'; then exit with 8.  Ends with 'adopted N\n"
+	  "records; digest recomputed'.  A keyed store needs its key (exit 9\n"
+	  "without it).\n" },
+	{ "keygen", kvt_cmd_keygen, KVT_OPT_NOSTORE, 0, 0,
+	  "write a new secret key file",
+	  "keygen FILE",
+	  "Write a new secret key (32 random bytes as 64 hex digits) to FILE,\n"
+	  "with mode 600.  An existing FILE is left alone (exit 5).  A store\n"
+	  "created with --keyfile FILE (or KV_KEYFILE=FILE) is keyed: its\n"
+	  "seals are MACs that nobody without the key can forge, and it can\n"
+	  "be read but neither written nor checked without the key.  Keep a\n"
+	  "copy of FILE.\n" },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -122,17 +173,29 @@ static const char escapes_help[] =
 
 static const char exits_help[] =
 	"Exit status: 0 success, 1 key, record, field or schema not found,\n"
-	"2 usage error, 3 store damaged or not a store, 4 other failure,\n"
-	"5 key exists (put --no-overwrite) or schema version exists (schema\n"
-	"add), 6 schema check found records that fail their schema, 7 refused\n"
-	"by schema (wrong type, missing required field, changed write-once\n"
-	"field, deprecated field under KV_WARNINGS=error).\n";
+	"2 usage error, 3 store damaged (a record fails its seal) or not a\n"
+	"store, 4 other failure, 5 key exists (put --no-overwrite), schema\n"
+	"version exists (schema add) or key file exists (keygen), 6 schema\n"
+	"check found records that fail their schema, 7 refused by schema\n"
+	"(wrong type, missing required field, changed write-once field,\n"
+	"deprecated field under KV_WARNINGS=error), 8 integrity problems\n"
+	"found (verify, seal), 9 key problem (key file missing, readable by\n"
+	"others or not the store's key; a write to a keyed store without\n"
+	"its key).\n";
 
 static const char env_help[] =
 	"Environment: KV_WARNINGS=ignore|once|always|error says what happens\n"
-	"to libkv's deprecation warnings (a write of a deprecated field):\n"
-	"dropped, printed on stderr the first time (the default), printed\n"
-	"every time, or turned into a refusal (exit 7).\n";
+	"to libkv's warnings (a write of a deprecated field, a keyed store\n"
+	"opened without its key): dropped, printed on stderr the first time\n"
+	"(the default), printed every time, or turned into a refusal (exit 7;\n"
+	"exit 9 for the keyed store).  KV_KEYFILE=FILE names the secret key\n"
+	"file when --keyfile is not given.\n";
+
+static const char keyfile_help[] =
+	"Every command that opens a store takes:\n"
+	"\n"
+	"  --keyfile FILE  the store's secret key file (kvtool keygen makes\n"
+	"                  one), instead of $KV_KEYFILE; also before CMD\n";
 
 static const struct kvt_cmd *find_command(const char *name)
 {
@@ -149,20 +212,24 @@ static void print_help(FILE *f)
 	size_t i;
 
 	fputs("usage: kvtool CMD STORE [ARGS...]\n"
+	      "       kvtool --keyfile FILE CMD STORE [ARGS...]\n"
 	      "       kvtool CMD --help | kvtool --help | kvtool --version\n"
 	      "\n"
 	      "Inspect and edit a libkv store.  STORE is a path, lmdb:PATH or\n"
 	      "sqlite:PATH.\n\nCommands:\n", f);
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n%s\n%s\n%s\nSee kvtool CMD --help and kvtool(1).\n",
-	        escapes_help, exits_help, env_help);
+	fprintf(f, "\n%s\n%s\n%s\n%s\nSee kvtool CMD --help and "
+	        "kvtool(1).\n", keyfile_help, escapes_help, exits_help,
+	        env_help);
 }
 
 static void print_command_help(FILE *f, const struct kvt_cmd *cmd)
 {
-	fprintf(f, "usage: kvtool %s\n\n%s\n%s\n%s\n%s", cmd->usage,
-	        cmd->help, escapes_help, exits_help, env_help);
+	fprintf(f, "usage: kvtool %s\n\n%s\n", cmd->usage, cmd->help);
+	if (cmd->opts & KVT_OPT_KEYFILE)
+		fprintf(f, "%s\n", keyfile_help);
+	fprintf(f, "%s\n%s\n%s", escapes_help, exits_help, env_help);
 }
 
 void kvt_error(const char *fmt, ...)
@@ -207,6 +274,8 @@ int kvt_exit_code(kv_status st)
 	case KV_EREADONLY:
 	case KV_EDEPRECATED:
 		return KVT_EXIT_REFUSED;
+	case KV_EKEY:
+		return KVT_EXIT_KEY;
 	default:
 		return KVT_EXIT_FAIL;
 	}
@@ -222,15 +291,20 @@ int kvt_fail(kv_db *db, kv_status st)
 	return kvt_exit_code(st);
 }
 
-int kvt_open(kv_db **out, const char *store, unsigned int flags)
+int kvt_open(kv_db **out, const struct kvt_args *a, unsigned int flags)
 {
 	kv_open_options o = KV_OPEN_OPTIONS_INIT;
 	kv_status st;
+	int rc;
 
 	o.flags = flags;
-	if ((st = kv_db_open(out, store, &o)) != KV_OK)
-		return kvt_fail(NULL, st);
-	return KVT_EXIT_OK;
+	o.keyfile = a->keyfile;
+	if ((st = kv_db_open(out, a->store, &o)) == KV_OK)
+		return KVT_EXIT_OK;
+	rc = kvt_fail(NULL, st);
+	/* At open, KV_EDEPRECATED can only be KV_WARNINGS=error refusing a
+	 * keyed store opened without its key: a key problem. */
+	return st == KV_EDEPRECATED ? KVT_EXIT_KEY : rc;
 }
 
 int kvt_close(kv_db *db, int rc)
@@ -295,48 +369,80 @@ static int is_option(const char *arg, const char *name, int takes_value)
 	       (arg[n] == 0 || (takes_value && arg[n] == '='));
 }
 
+/* The options after CMD.  value: 0 none, 1 "--opt VALUE" or
+ * "--opt=VALUE", 2 "-f VALUE" only. */
+static const struct option {
+	const char *name;
+	unsigned int bit;
+	int value;
+} options[] = {
+	{ "--json", KVT_OPT_JSON, 0 },
+	{ "--raw", KVT_OPT_RAW, 0 },
+	{ "--keys-only", KVT_OPT_KEYSONLY, 0 },
+	{ "--no-overwrite", KVT_OPT_NOOVERWRITE, 0 },
+	{ "--salvage", KVT_OPT_SALVAGE, 0 },
+	{ "--limit", KVT_OPT_LIMIT, 1 },
+	{ "--version", KVT_OPT_VERSION, 1 },
+	{ "--file", KVT_OPT_FILE, 1 },
+	{ "-f", KVT_OPT_FILE, 2 },
+	{ "--keyfile", KVT_OPT_KEYFILE, 1 },
+};
+
+/* The option arg names, or NULL. */
+static const struct option *find_option(const char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof options / sizeof *options; i++)
+		if (is_option(arg, options[i].name, options[i].value == 1))
+			return &options[i];
+	return NULL;
+}
+
+/* Store an option's value in a; returns an exit code. */
+static int set_value(struct kvt_args *a, unsigned int bit, const char *val)
+{
+	if (bit == KVT_OPT_FILE) {
+		a->file = val;
+	} else if (bit == KVT_OPT_KEYFILE) {
+		if (!*val)
+			return kvt_usage(a->cmd, "--keyfile needs a file name");
+		a->keyfile = val;
+	} else if (bit == KVT_OPT_VERSION && parse_version(a, val) != 0) {
+		return kvt_usage(a->cmd, "--version needs a version number (1 "
+		                 "or more), not '%s'", val);
+	} else if (bit == KVT_OPT_LIMIT && parse_limit(a, val) != 0) {
+		return kvt_usage(a->cmd, "--limit needs a count, not '%s'",
+		                 val);
+	}
+	return KVT_EXIT_OK;
+}
+
 /* Apply one option argument (argv[*i]) to a; returns an exit code. */
 static int parse_option(struct kvt_args *a, int *i, int argc, char **argv)
 {
 	const struct kvt_cmd *cmd = a->cmd;
 	const char *arg = argv[*i], *val;
-	unsigned int want;
+	const struct option *o;
 
 	if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
 		a->help = 1;
 		return KVT_EXIT_OK;
 	}
-	want = !strcmp(arg, "--json") ? KVT_OPT_JSON
-	     : !strcmp(arg, "--raw") ? KVT_OPT_RAW
-	     : !strcmp(arg, "--keys-only") ? KVT_OPT_KEYSONLY
-	     : !strcmp(arg, "--no-overwrite") ? KVT_OPT_NOOVERWRITE
-	     : is_option(arg, "--limit", 1) ? KVT_OPT_LIMIT
-	     : is_option(arg, "--version", 1) ? KVT_OPT_VERSION
-	     : (is_option(arg, "--file", 1) || !strcmp(arg, "-f")) ? KVT_OPT_FILE
-	     : 0;
-	if (!want)
+	if (!(o = find_option(arg)))
 		return kvt_usage(cmd, "unknown option '%s'", arg);
-	if (!(cmd->opts & want))
+	if (!(cmd->opts & o->bit))
 		return kvt_usage(cmd, "%s does not take %s", cmd->name, arg);
-	a->json |= want == KVT_OPT_JSON;
-	a->raw |= want == KVT_OPT_RAW;
-	a->keys_only |= want == KVT_OPT_KEYSONLY;
-	a->no_overwrite |= want == KVT_OPT_NOOVERWRITE;
-	if (want != KVT_OPT_LIMIT && want != KVT_OPT_FILE &&
-	    want != KVT_OPT_VERSION)
+	a->json |= o->bit == KVT_OPT_JSON;
+	a->raw |= o->bit == KVT_OPT_RAW;
+	a->keys_only |= o->bit == KVT_OPT_KEYSONLY;
+	a->no_overwrite |= o->bit == KVT_OPT_NOOVERWRITE;
+	a->salvage |= o->bit == KVT_OPT_SALVAGE;
+	if (!o->value)
 		return KVT_EXIT_OK;
-	val = option_value(arg, arg[1] == 'f' ? 2 : strcspn(arg, "="), i,
-	                   argc, argv);
-	if (!val)
+	if (!(val = option_value(arg, strlen(o->name), i, argc, argv)))
 		return kvt_usage(cmd, "%s needs a value", arg);
-	if (want == KVT_OPT_FILE)
-		a->file = val;
-	else if (want == KVT_OPT_VERSION && parse_version(a, val) != 0)
-		return kvt_usage(cmd, "--version needs a version number (1 or "
-		                 "more), not '%s'", val);
-	else if (want == KVT_OPT_LIMIT && parse_limit(a, val) != 0)
-		return kvt_usage(cmd, "--limit needs a count, not '%s'", val);
-	return KVT_EXIT_OK;
+	return set_value(a, o->bit, val);
 }
 
 /* Check the parsed arguments against the command's needs. */
@@ -345,7 +451,9 @@ static int check_args(const struct kvt_args *a)
 	const struct kvt_cmd *cmd = a->cmd;
 
 	if (!a->store)
-		return kvt_usage(cmd, "%s: missing STORE", cmd->name);
+		return kvt_usage(cmd, "%s: missing %s", cmd->name,
+		                 (cmd->opts & KVT_OPT_NOSTORE) ? "FILE"
+		                                               : "STORE");
 	if (a->npos < cmd->min_args)
 		return kvt_usage(cmd, "%s: missing argument", cmd->name);
 	if (a->npos > cmd->max_args)
@@ -396,19 +504,20 @@ static int finish(int rc)
 	return rc;
 }
 
-/* The commands that are not about a store: --help, --version, help. */
+/* The commands that are not about a store: --help, --version, help.
+ * argv[0] is the command word. */
 static int run_global(int argc, char **argv)
 {
-	const char *arg = argv[1];
+	const char *arg = argv[0];
 	const struct kvt_cmd *cmd;
 
 	if (!strcmp(arg, "--version")) {
 		printf("kvtool (libkv) %s\n", KV_VERSION_STRING);
 		return finish(KVT_EXIT_OK);
 	}
-	if (!strcmp(arg, "help") && argc > 2) {
-		if (!(cmd = find_command(argv[2])))
-			return kvt_usage(NULL, "unknown command '%s'", argv[2]);
+	if (!strcmp(arg, "help") && argc > 1) {
+		if (!(cmd = find_command(argv[1])))
+			return kvt_usage(NULL, "unknown command '%s'", argv[1]);
 		print_command_help(stdout, cmd);
 		return finish(KVT_EXIT_OK);
 	}
@@ -416,20 +525,50 @@ static int run_global(int argc, char **argv)
 	return finish(KVT_EXIT_OK);
 }
 
+/* Take the options before CMD (only --keyfile FILE) into a; *first gets
+ * the index of CMD.  Returns an exit code. */
+static int parse_global(struct kvt_args *a, int *first, int argc,
+                        char **argv)
+{
+	static const char name[] = "--keyfile";
+	const char *val;
+	int i;
+
+	for (i = 1; i < argc && is_option(argv[i], name, 1); i++) {
+		val = option_value(argv[i], sizeof name - 1, &i, argc, argv);
+		if (!val || !*val)
+			return kvt_usage(NULL, "--keyfile needs a file name");
+		a->keyfile = val;
+	}
+	*first = i;
+	return KVT_EXIT_OK;
+}
+
+/* Is arg a command word that needs no store (help, --version)? */
+static int is_global(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h") ||
+	       !strcmp(arg, "--version") || !strcmp(arg, "help");
+}
+
 int main(int argc, char **argv)
 {
 	struct kvt_args a;
-	int rc;
+	int rc, i = 1;
 
-	if (argc < 2)
-		return kvt_usage(NULL, "missing command");
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "--version") || !strcmp(argv[1], "help"))
-		return run_global(argc, argv);
 	memset(&a, 0, sizeof a);
-	if (!(a.cmd = find_command(argv[1])))
-		return kvt_usage(NULL, "unknown command '%s'", argv[1]);
-	if ((rc = parse_args(&a, argc - 2, argv + 2)) != 0)
+	if ((rc = parse_global(&a, &i, argc, argv)) != 0)
+		return rc;
+	if (i >= argc)
+		return kvt_usage(NULL, "missing command");
+	if (is_global(argv[i]))
+		return run_global(argc - i, argv + i);
+	if (!(a.cmd = find_command(argv[i])))
+		return kvt_usage(NULL, "unknown command '%s'", argv[i]);
+	if (a.keyfile && !(a.cmd->opts & KVT_OPT_KEYFILE))
+		return kvt_usage(a.cmd, "%s does not take --keyfile",
+		                 a.cmd->name);
+	if ((rc = parse_args(&a, argc - i - 1, argv + i + 1)) != 0)
 		return rc;
 	if (a.help) {
 		print_command_help(stdout, a.cmd);

@@ -22,8 +22,13 @@ enum kvt_exit {
 	KVT_EXIT_EXISTS = 5,   /* put --no-overwrite found the key, or
 	                          schema add found that version defined */
 	KVT_EXIT_VIOLATIONS = 6, /* schema check found failing records */
-	KVT_EXIT_REFUSED = 7   /* refused by schema: KV_ESCHEMA,
+	KVT_EXIT_REFUSED = 7,  /* refused by schema: KV_ESCHEMA,
 	                          KV_EREADONLY, KV_EDEPRECATED */
+	KVT_EXIT_INTEGRITY = 8, /* verify or seal found corrupt or unsealed
+	                           records, a digest mismatch, or seals it
+	                           could not check */
+	KVT_EXIT_KEY = 9       /* KV_EKEY: key file missing, readable by
+	                          others or wrong; write without the key */
 };
 
 /* Options a command accepts: bits of kvt_cmd.opts. */
@@ -34,6 +39,11 @@ enum kvt_exit {
 #define KVT_OPT_KEYSONLY    0x10u /* --keys-only */
 #define KVT_OPT_LIMIT       0x20u /* --limit N */
 #define KVT_OPT_VERSION     0x40u /* --version N (after CMD) */
+#define KVT_OPT_SALVAGE     0x80u /* --salvage */
+#define KVT_OPT_KEYFILE     0x100u /* --keyfile FILE: the command opens a
+                                      store (also before CMD) */
+#define KVT_OPT_NOSTORE     0x200u /* not an option: the first argument is
+                                      a FILE, not a STORE (keygen) */
 
 struct kvt_cmd;
 
@@ -44,7 +54,8 @@ struct kvt_args {
 	char **pos;               /* arguments after STORE */
 	int npos;
 	int help;                 /* --help given: nothing else is done */
-	int json, raw, keys_only, no_overwrite;
+	int json, raw, keys_only, no_overwrite, salvage;
+	const char *keyfile;      /* --keyfile FILE, or NULL ($KV_KEYFILE) */
 	const char *file;         /* -f FILE, or NULL */
 	int has_limit;
 	unsigned long long limit; /* --limit N, when has_limit */
@@ -89,8 +100,9 @@ void kvt_error(const char *fmt, ...)
 int kvt_fail(kv_db *db, kv_status st);
 /* The exit code for a libkv status. */
 int kvt_exit_code(kv_status st);
-/* Open a store with KV_OPEN_* flags; returns an exit code, reported. */
-int kvt_open(kv_db **out, const char *store, unsigned int flags);
+/* Open a->store with KV_OPEN_* flags and a->keyfile; returns an exit
+ * code, reported. */
+int kvt_open(kv_db **out, const struct kvt_args *a, unsigned int flags);
 /* Close db; returns rc, or the close failure's exit code if rc was 0. */
 int kvt_close(kv_db *db, int rc);
 
@@ -108,6 +120,10 @@ int kvt_arg_bytes(struct kvt_bytes *out, const struct kvt_cmd *cmd,
  * (and the backslash) escaped, so the text can be given back as an
  * argument. */
 void kvt_escape(FILE *f, const void *p, size_t len);
+/* Write text from libkv (a message, or a key it has escaped already) with
+ * control characters escaped as \xHH, so that nothing raw reaches a
+ * terminal. */
+void kvt_put_text(FILE *f, const char *s);
 /* json.c: JSON output through jansson. */
 
 /* Write "name": "text" when the bytes are valid UTF-8, else
@@ -137,5 +153,10 @@ int kvt_read_all(struct kvt_bytes *out, FILE *f);
 /* records.c: schemas and records. */
 int kvt_cmd_schema(const struct kvt_args *a);
 int kvt_cmd_record(const struct kvt_args *a);
+
+/* integrity.c: seals, the digest and key files. */
+int kvt_cmd_verify(const struct kvt_args *a);
+int kvt_cmd_seal(const struct kvt_args *a);
+int kvt_cmd_keygen(const struct kvt_args *a);
 
 #endif /* KVTOOL_H */

@@ -59,18 +59,6 @@ static int dispatch(const struct kvt_args *a, const struct sub *subs,
 	return s->run(a, a->pos + 1, n);
 }
 
-/* Print text from libkv (a message, or a key it has escaped already) with
- * control characters escaped, so that nothing raw reaches a terminal. */
-static void put_text(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			fprintf(f, "\\x%02x", (unsigned char)*s);
-		else
-			putc(*s, f);
-	}
-}
-
 /* Print JSON text from the store, compact or pretty, and a newline;
  * KVT_EXIT_CORRUPT when it is not JSON after all. */
 static int print_json(const char *text, int pretty, const char *what)
@@ -133,7 +121,7 @@ static int schema_list(const struct kvt_args *a, char **args, int nargs)
 
 	(void)args;
 	(void)nargs;
-	if ((rc = kvt_open(&db, a->store, KV_OPEN_READONLY)))
+	if ((rc = kvt_open(&db, a, KV_OPEN_READONLY)))
 		return rc;
 	if (a->json)
 		putchar('[');
@@ -151,7 +139,7 @@ static int schema_show(const struct kvt_args *a, char **args, int nargs)
 	int rc;
 
 	(void)nargs;
-	if ((rc = kvt_open(&db, a->store, KV_OPEN_READONLY)))
+	if ((rc = kvt_open(&db, a, KV_OPEN_READONLY)))
 		return rc;
 	st = kv_schema_get(&doc, db, args[0],
 	                   a->has_version ? a->version : 0);
@@ -214,12 +202,12 @@ static int report_define(const char *name, unsigned int version,
 	if (i < before->n && before->v[i] == version)
 		return 0;
 	printf("%s schema ", i < before->n ? "evolved" : "defined");
-	put_text(stdout, name);
+	kvt_put_text(stdout, name);
 	if (i < before->n) {
 		printf(" from version %u to %u\n", before->v[i], version);
 	} else {
 		printf(" version %u over prefix ", version);
-		put_text(stdout, prefix);
+		kvt_put_text(stdout, prefix);
 		putchar('\n');
 	}
 	return 1;
@@ -272,7 +260,7 @@ static int schema_add(const struct kvt_args *a, char **args, int nargs)
 
 	(void)nargs;
 	if ((rc = read_document(&doc, args[0])) ||
-	    (rc = kvt_open(&db, a->store, KV_OPEN_CREATE)))
+	    (rc = kvt_open(&db, a, KV_OPEN_CREATE)))
 		goto done;
 	if ((st = kv_schema_list(db, collect_one, &before)) != KV_OK) {
 		rc = kvt_fail(db, st);
@@ -311,9 +299,9 @@ static int check_one(const char *schema, const char *key,
 		return 0;
 	}
 	l->n++;
-	put_text(stdout, key);
+	kvt_put_text(stdout, key);
 	fputs(": ", stdout);
-	put_text(stdout, message);
+	kvt_put_text(stdout, message);
 	putchar('\n');
 	return 0;
 }
@@ -326,7 +314,7 @@ static int schema_check(const struct kvt_args *a, char **args, int nargs)
 	kv_status st;
 	int rc;
 
-	if ((rc = kvt_open(&db, a->store, KV_OPEN_READONLY)))
+	if ((rc = kvt_open(&db, a, KV_OPEN_READONLY)))
 		return rc;
 	if (a->json)
 		putchar('[');
@@ -386,7 +374,7 @@ static int record_get(const struct kvt_args *a, char **args, int nargs)
 	int rc;
 
 	if ((rc = record_key(&key, a, args[0])) ||
-	    (rc = kvt_open(&db, a->store, KV_OPEN_READONLY)))
+	    (rc = kvt_open(&db, a, KV_OPEN_READONLY)))
 		goto done;
 	if (nargs > 1)
 		st = kv_record_field(&text, db, NULL, key, args[1]);
@@ -491,7 +479,7 @@ static int record_set(const struct kvt_args *a, char **args, int nargs)
 
 	if ((rc = record_key(&key, a, args[0])) ||
 	    (rc = set_object(&set, a, args + 1, nargs - 1)) ||
-	    (rc = kvt_open(&db, a->store, KV_OPEN_CREATE)))
+	    (rc = kvt_open(&db, a, KV_OPEN_CREATE)))
 		goto done;
 	/* One transaction: the record cannot appear between the replace
 	 * that finds none and the put that creates it. */
@@ -541,7 +529,7 @@ static int record_del(const struct kvt_args *a, char **args, int nargs)
 			}
 		remove[i - 1] = args[i];
 	}
-	if ((rc = kvt_open(&db, a->store, KV_OPEN_READWRITE)))
+	if ((rc = kvt_open(&db, a, KV_OPEN_READWRITE)))
 		goto done;
 	if ((st = kv_record_replace(db, NULL, key, NULL, remove)) != KV_OK)
 		rc = kvt_fail(db, st);

@@ -227,6 +227,10 @@ kv_status kv_db_open(kv_db **out, const char *uri,
 	db->be = be;
 	if ((rc = be->open(&db->env, &args)))
 		goto done;
+	if ((rc = kv__seal_open(db, o->keyfile))) {
+		be->close(db->env);
+		goto done;
+	}
 	if (db->batched &&
 	    pthread_create(&db->flusher, NULL, flusher_main, db) != 0) {
 		be->close(db->env);

@@ -43,6 +43,7 @@ static const char *const names[] = {
 	"KV_ENOENT: store does not exist",
 	"KV_ETOOBIG: key or value too large",
 	"KV_EDEPRECATED: deprecated use refused by KV_WARNINGS=error",
+	"KV_EKEY: secret key missing, exposed or wrong",
 };
 
 const char *kv_strerror(kv_status status)

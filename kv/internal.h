@@ -42,6 +42,13 @@ struct kv_db {
 	/* schema.c's cache of current schemas; only write transactions touch
 	 * it, so write_lock guards it. */
 	struct kv__schema_cache *schemas;
+
+	/* seal.c: the SipHash key of this store's seals, and whether it is
+	 * the store's secret one; unchecked when the store is keyed and was
+	 * opened without its key. */
+	unsigned char seal_key[16];
+	int keyed;
+	int unchecked;
 };
 
 struct kv_iter;
@@ -51,7 +58,12 @@ struct kv_txn {
 	kv_db *db;
 	kv__btxn *bt;
 	int write;
+	int salvage;                /* KV_TXN_SALVAGE: hand out damaged values */
 	struct kv_iter *iters;      /* open iterators on this txn */
+	/* Change of the store's digest made by this transaction. */
+	uint64_t digest_sum;
+	int64_t digest_count;
+	int digest_dirty;
 };
 
 struct kv_iter {
@@ -95,5 +107,16 @@ void kv__iter_detach_all(kv_txn *txn);
 
 /* db.c: note a commit for the batched-durability flusher. */
 void kv__db_committed(kv_db *db);
+
+/* warnings.c: raise a warning through the channel.  once names what the
+ * "once" mode counts as the same warning (e.g. "run.acc" for a schema
+ * field, whatever key is written).  KV_OK when it was dropped or
+ * reported, KV_EDEPRECATED (message set) under mode error. */
+kv_status kv__warn(kv_warning_kind kind, const char *once, const char *fmt,
+                   ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
 
 #endif /* KV_INTERNAL_H */

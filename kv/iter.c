@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "seal.h"
 
 static kv_status check_iter(const kv_iter *it, const char *fn)
 {
@@ -143,6 +143,10 @@ kv_status kv_iter_next(kv_iter *it, const void **key, size_t *key_len,
 	if (rc == KV_OK && (klen < it->prefix_len ||
 	                    memcmp(k, it->prefix, it->prefix_len) != 0))
 		rc = KV_NOTFOUND;
+	/* A damaged record is reported; the next call moves past it. */
+	if (rc == KV_OK && (rc = kv__seal_check(it->db, it->txn->salvage, k,
+	                                        klen, &bv)))
+		return rc;
 	if (rc) {
 		it->done = 1;
 		return rc == KV_NOTFOUND ? rc

@@ -12,25 +12,6 @@
 
 #include "schemas.h"
 
-void kv__tag_make(unsigned char tag[KV__TAG_LEN], unsigned int version)
-{
-	tag[0] = KV__TAG_LAYOUT;
-	tag[1] = (unsigned char)(version & 0xff);
-	tag[2] = (unsigned char)((version >> 8) & 0xff);
-	tag[3] = (unsigned char)((version >> 16) & 0xff);
-	tag[4] = (unsigned char)((version >> 24) & 0xff);
-}
-
-unsigned int kv__tag_version(const void *tag, size_t tag_len)
-{
-	const unsigned char *t = tag;
-
-	if (!t || tag_len < KV__TAG_LEN || t[0] != KV__TAG_LAYOUT)
-		return 0;
-	return (unsigned int)t[1] | (unsigned int)t[2] << 8 |
-	       (unsigned int)t[3] << 16 | (unsigned int)t[4] << 24;
-}
-
 /* The fewest significant digits (15 to 17) that print every real in v
  * so that it reads back exactly: 15 for the values people type (0.412). */
 static int real_digits(const json_t *v)
@@ -94,6 +75,30 @@ static kv_status load_old(json_t **out, kv_txn *txn, const void *key,
 	return KV_OK;
 }
 
+kv_status kv__put_sealed(kv_txn *txn, const void *key, size_t key_len,
+                         const void *val, size_t val_len,
+                         unsigned int version, unsigned int flags)
+{
+	unsigned char tag[KV__TAG_LEN];
+	char shown[KV__SHOW_SIZE];
+	kv__bval bv = { val, val_len, tag, sizeof tag };
+	kv__bold old;
+	kv_status rc;
+
+	kv__tag_make(tag, txn->db, version, key, key_len, val, val_len);
+	rc = txn->db->be->put(txn->bt, KV__NS_DATA, key, key_len, &bv, flags,
+	                      &old);
+	if (rc == KV_OK) {
+		kv__digest_note(txn, &old, tag);
+		return KV_OK;
+	}
+	kv__show(shown, sizeof shown, key, key_len);
+	if (rc == KV_EXISTS)
+		return kv__error(rc, "put: key '%s' already exists in %s", shown,
+		                 txn->db->path);
+	return kv__wrap(rc, "put key '%s' in %s", shown, txn->db->path);
+}
+
 /* Validate rec against the schema governing key and store it: the given
  * bytes when validation changed nothing, else rec serialised.  old is the
  * stored record when the caller has it (*old_known), else it is loaded. */
@@ -103,11 +108,9 @@ static kv_status store_record(kv_txn *txn, const kv__schema *s,
                               const json_t *old, int old_known,
                               unsigned int flags)
 {
-	unsigned char tag[KV__TAG_LEN];
 	char shown[KV__SHOW_SIZE];
 	json_t *loaded = NULL;
 	char *text = NULL;
-	kv__bval bv = { val, val_len, NULL, 0 };
 	int changed = !val;
 	kv_status rc;
 
@@ -126,26 +129,18 @@ static kv_status store_record(kv_txn *txn, const kv__schema *s,
 		json_decref(loaded);
 		if (rc)
 			return rc;
-		kv__tag_make(tag, s->version);
-		bv.tag = tag;
-		bv.tag_len = sizeof tag;
 	}
 	if (changed) {
-		text = kv__json_dump(rec);
-		if (!text)
+		if (!(text = kv__json_dump(rec)))
 			return kv__error(KV_ENOMEM, "put: cannot serialise record "
 			                 "'%s'", shown);
-		bv.val = text;
-		bv.val_len = strlen(text);
+		val = text;
+		val_len = strlen(text);
 	}
-	rc = txn->db->be->put(txn->bt, KV__NS_DATA, key, key_len, &bv, flags);
+	rc = kv__put_sealed(txn, key, key_len, val, val_len, s ? s->version : 0,
+	                flags);
 	free(text);
-	if (rc == KV_EXISTS)
-		return kv__error(rc, "put: key '%s' already exists in %s", shown,
-		                 txn->db->path);
-	if (rc)
-		return kv__wrap(rc, "put key '%s' in %s", shown, txn->db->path);
-	return KV_OK;
+	return rc;
 }
 
 kv_status kv__put_checked(kv_txn *txn, const void *key, size_t key_len,
@@ -155,22 +150,12 @@ kv_status kv__put_checked(kv_txn *txn, const void *key, size_t key_len,
 	char shown[KV__SHOW_SIZE];
 	const kv__schema *s;
 	json_t *rec = NULL;
-	kv__bval bv = { val, val_len, NULL, 0 };
 	kv_status rc;
 
 	if ((rc = kv__schema_for_key(&s, txn, key, key_len)))
 		return rc;
-	if (!s) {
-		rc = txn->db->be->put(txn->bt, KV__NS_DATA, key, key_len, &bv,
-		                      flags);
-		if (rc == KV_OK)
-			return rc;
-		kv__show(shown, sizeof shown, key, key_len);
-		if (rc == KV_EXISTS)
-			return kv__error(rc, "put: key '%s' already exists in %s",
-			                 shown, txn->db->path);
-		return kv__wrap(rc, "put key '%s' in %s", shown, txn->db->path);
-	}
+	if (!s)
+		return kv__put_sealed(txn, key, key_len, val, val_len, 0, flags);
 	rc = kv__json_object(&rec, val, val_len, "put",
 	                     kv__show(shown, sizeof shown, key, key_len));
 	if (rc == KV_OK)
@@ -250,7 +235,7 @@ static kv_status get_value(kv__bval *out, kv_txn *t, const char *key)
 	char shown[KV__SHOW_SIZE];
 	kv_status rc;
 
-	rc = t->db->be->get(out, t->bt, KV__NS_DATA, key, strlen(key));
+	rc = kv__get_checked(out, t, key, strlen(key));
 	kv__show(shown, sizeof shown, key, strlen(key));
 	if (rc == KV_NOTFOUND)
 		return kv__error(rc, "record '%s' not found in %s", shown,

@@ -737,7 +737,8 @@ static kv_status meta_put(kv_txn *txn, const char *key, const char *text)
 	bv.val_len = strlen(text);
 	bv.tag = NULL;
 	bv.tag_len = 0;
-	rc = txn->db->be->put(txn->bt, KV__NS_META, key, strlen(key), &bv, 0);
+	rc = txn->db->be->put(txn->bt, KV__NS_META, key, strlen(key), &bv, 0,
+	                      NULL);
 	if (rc)
 		return kv__wrap(rc, "write '%s' to %s", key, txn->db->path);
 	return KV_OK;

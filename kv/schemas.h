@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "internal.h"
+#include "seal.h"
 
 /* Field types of a schema. */
 typedef enum kv__ftype {
@@ -88,23 +89,5 @@ char *kv__json_dump(const json_t *v);
 kv_status kv__put_checked(kv_txn *txn, const void *key, size_t key_len,
                           const void *val, size_t val_len,
                           unsigned int flags);
-
-/* Record tags (see backend.h): byte 0 is the layout (1), bytes 1..4 the
- * schema version, little-endian; 0 means validated by no schema. */
-#define KV__TAG_LAYOUT 1
-#define KV__TAG_LEN 5
-void kv__tag_make(unsigned char tag[KV__TAG_LEN], unsigned int version);
-unsigned int kv__tag_version(const void *tag, size_t tag_len);
-
-/* warnings.c: raise a warning through the channel.  once names what the
- * "once" mode counts as the same warning (e.g. "run.acc" for a schema
- * field, whatever key is written).  KV_OK when it was dropped or
- * reported, KV_EDEPRECATED (message set) under mode error. */
-kv_status kv__warn(kv_warning_kind kind, const char *once, const char *fmt,
-                   ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 3, 4)))
-#endif
-	;
 
 #endif /* KV_SCHEMAS_H */

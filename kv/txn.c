@@ -52,6 +52,9 @@ kv_status kv__txn_begin(kv_txn **out, kv_db *db, int write)
 	if (write && db->flags == KV_OPEN_READONLY)
 		return kv__error(KV_EREADONLY, "%s: store is open read-only",
 		                 db->path);
+	if (write && db->unchecked)
+		return kv__error(KV_EKEY, "%s: store is keyed and was opened "
+		                 "without its key: writes are refused", db->path);
 	txn = calloc(1, sizeof *txn);
 	if (!txn)
 		return kv__error(KV_ENOMEM, "out of memory");
@@ -101,9 +104,16 @@ kv_status kv_txn_begin(kv_txn **out, kv_db *db, unsigned int flags)
 		return rc;
 	if (!out)
 		return kv__error(KV_EINVAL, "kv_txn_begin: out is NULL");
-	if (flags & ~KV_TXN_READONLY)
+	if (flags & ~(KV_TXN_READONLY | KV_TXN_SALVAGE))
 		return kv__error(KV_EINVAL, "kv_txn_begin: bad flags 0x%x", flags);
-	return kv__txn_begin(out, db, !(flags & KV_TXN_READONLY));
+	/* Salvaged bytes written back would be sealed as if sound. */
+	if ((flags & KV_TXN_SALVAGE) && !(flags & KV_TXN_READONLY))
+		return kv__error(KV_EINVAL, "kv_txn_begin: KV_TXN_SALVAGE needs "
+		                 "KV_TXN_READONLY");
+	if ((rc = kv__txn_begin(out, db, !(flags & KV_TXN_READONLY))))
+		return rc;
+	(*out)->salvage = (flags & KV_TXN_SALVAGE) != 0;
+	return KV_OK;
 }
 
 kv_status kv_txn_commit(kv_txn *txn)
@@ -115,6 +125,11 @@ kv_status kv_txn_commit(kv_txn *txn)
 		return rc;
 	db = txn->db;
 	kv__iter_detach_all(txn);
+	if (txn->write && (rc = kv__digest_flush(txn))) {
+		db->be->txn_abort(txn->bt);
+		txn_release(txn);
+		return rc;
+	}
 	rc = db->be->txn_commit(txn->bt);
 	if (rc == KV_OK && txn->write)
 		kv__db_committed(db);
@@ -165,7 +180,9 @@ kv_status kv_txn_get(const void **out, size_t *out_len, kv_txn *txn,
 		return kv__error(KV_EINVAL, "kv_txn_get: out is NULL");
 	if ((rc = kv__check_key(key, key_len, "kv_txn_get")))
 		return rc;
-	rc = txn->db->be->get(&bv, txn->bt, KV__NS_DATA, key, key_len);
+	rc = kv__get_checked(&bv, txn, key, key_len);
+	if (rc == KV_ECORRUPT)
+		return rc; /* the message names the key already */
 	if (rc)
 		return fail_on_key(rc, txn->db, "get", key, key_len);
 	*out = bv.val;
@@ -207,13 +224,15 @@ kv_status kv_txn_put(kv_txn *txn, const void *key, size_t key_len,
 
 kv_status kv_txn_del(kv_txn *txn, const void *key, size_t key_len)
 {
+	kv__bold old;
 	kv_status rc;
 
 	if ((rc = check_write(txn, key, key_len, "kv_txn_del")))
 		return rc;
-	rc = txn->db->be->del(txn->bt, KV__NS_DATA, key, key_len);
+	rc = txn->db->be->del(txn->bt, KV__NS_DATA, key, key_len, &old);
 	if (rc)
 		return fail_on_key(rc, txn->db, "delete", key, key_len);
+	kv__digest_note(txn, &old, NULL);
 	return KV_OK;
 }
 

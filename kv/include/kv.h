@@ -50,7 +50,8 @@ typedef enum kv_status {
 	KV_EFORMAT = 13,    /* file is not a store of any known backend */
 	KV_ENOENT = 14,     /* store does not exist and KV_OPEN_CREATE not given */
 	KV_ETOOBIG = 15,    /* key or value larger than the backend accepts */
-	KV_EDEPRECATED = 16 /* deprecated use refused (KV_WARNINGS=error) */
+	KV_EDEPRECATED = 16, /* deprecated use refused (KV_WARNINGS=error) */
+	KV_EKEY = 17         /* secret key missing, exposed or wrong */
 } kv_status;
 
 /** Name and one-line meaning of a status ("KV_NOTFOUND: key not found").
@@ -92,11 +93,13 @@ typedef struct kv_open_options {
 	unsigned int mode;             /* mode of new files; 0 means 0600 */
 	kv_durability durability;      /* KV_DURABLE_SYNC by default */
 	unsigned int sync_interval_ms; /* bound for KV_DURABLE_BATCHED */
+	const char *keyfile;           /* secret key file (kv/integrity.h);
+	                                  NULL: $KV_KEYFILE, else none */
 } kv_open_options;
 
 #define KV_OPEN_OPTIONS_VERSION 1
 #define KV_OPEN_OPTIONS_INIT \
-	{ KV_OPEN_OPTIONS_VERSION, KV_OPEN_CREATE, 0, KV_DURABLE_SYNC, 1000 }
+	{ KV_OPEN_OPTIONS_VERSION, KV_OPEN_CREATE, 0, KV_DURABLE_SYNC, 1000, NULL }
 
 /**
  * Open a store.
@@ -107,7 +110,8 @@ typedef struct kv_open_options {
  *      one path: an SQLite file, or an LMDB data file with PATH-lock beside.
  * opts: NULL for the defaults (KV_OPEN_OPTIONS_INIT).
  *
- * Expect: KV_ENOENT (missing, no create flag), KV_EFORMAT (not a store:
+ * Expect: KV_ENOENT (missing, no create flag), KV_EKEY (see
+ * kv/integrity.h), KV_EFORMAT (not a store:
  * a directory, an empty file, foreign bytes), KV_EIO, KV_EBUSY, KV_EINVAL.
  * On success *out is OWNED: release with kv_db_close.  Since 0.1.
  */
@@ -179,6 +183,9 @@ KV_EXTERN void kv_free(void *p);
 
 /** Transaction flags. */
 #define KV_TXN_READONLY 0x1u
+/* Salvage: reads in this read transaction return values whose seal does
+ * not match instead of failing with KV_ECORRUPT (kv/integrity.h). */
+#define KV_TXN_SALVAGE 0x2u
 
 /**
  * Begin a transaction.  A read transaction sees one snapshot and runs in
@@ -260,5 +267,6 @@ KV_EXTERN void kv_iter_free(kv_iter *it);
 #include "kv/warnings.h"
 #include "kv/record.h"
 #include "kv/schema.h"
+#include "kv/integrity.h"
 
 #endif /* KV_H */

@@ -11,8 +11,8 @@
  *       once    report it the first time in the process (a deprecated
  *               field: once per schema and field, whatever key);
  *       always  report every time;
- *       error   turn the call that warned into a failure, KV_EDEPRECATED,
- *               with nothing written;
+ *       error   turn the call that warned into a failure, with nothing
+ *               written: KV_EDEPRECATED (KV_EKEY for KV_WARN_UNCHECKED);
  *  2. a reported warning goes to the handler set with
  *     kv_warnings_handler_set(), else to stderr as "libkv: warning: TEXT".
  */
@@ -28,7 +28,8 @@ extern "C" {
 /** Kind of warning.  Since 0.1. */
 typedef enum kv_warning_kind {
 	KV_WARN_DEPRECATED_FIELD = 1, /* write of a field its schema deprecates */
-	KV_WARN_DEPRECATED_API = 2    /* call of a deprecated libkv function */
+	KV_WARN_DEPRECATED_API = 2,   /* call of a deprecated libkv function */
+	KV_WARN_UNCHECKED = 3         /* keyed store opened without its key */
 } kv_warning_kind;
 
 /** What happens to warnings; see the top of this header.  Since 0.1. */
