@@ -16,6 +16,8 @@
 
 static atomic_ulong next_serial = 1;
 
+static void close_backend(kv_db *db);
+
 /* Split "scheme:path" when scheme names a backend; otherwise the whole
  * string is a plain path and *be stays NULL. */
 static const char *split_uri(const kv__backend **be, const char *uri)
@@ -81,6 +83,12 @@ static kv_status choose_backend(const kv__backend **out,
 		                 path);
 	if (!S_ISREG(st.st_mode))
 		return kv__error(KV_EFORMAT, "%s: not a regular file", path);
+	/* An empty file is what a creation cut short leaves behind; with
+	 * create it becomes the new store, as SQLite and LMDB would have it. */
+	if (st.st_size == 0 && (flags & KV_OPEN_CREATE) == KV_OPEN_CREATE) {
+		*out = named ? named : kv__backends[0];
+		return KV_OK;
+	}
 	if (st.st_size == 0)
 		return kv__error(KV_EFORMAT, "%s: empty file, not a store", path);
 	rc = probe_file(&found, path);
@@ -161,15 +169,21 @@ static kv_status db_new(kv_db **out, const char *path,
 	pthread_mutex_init(&db->write_lock, NULL);
 	pthread_mutex_init(&db->flush_lock, NULL);
 	pthread_cond_init(&db->flush_cond, NULL);
+	pthread_mutex_init(&db->held_lock, NULL);
 	*out = db;
 	return KV_OK;
 }
 
 static void db_free(kv_db *db)
 {
-	pthread_mutex_destroy(&db->write_lock);
-	pthread_mutex_destroy(&db->flush_lock);
-	pthread_cond_destroy(&db->flush_cond);
+	/* In a forked child the locks are copies of the parent's, possibly
+	 * held by a thread that does not exist here: leave them. */
+	if (db->fork_gen == kv__fork_gen()) {
+		pthread_mutex_destroy(&db->write_lock);
+		pthread_mutex_destroy(&db->flush_lock);
+		pthread_cond_destroy(&db->flush_cond);
+		pthread_mutex_destroy(&db->held_lock);
+	}
 	db->magic = KV__DEAD_MAGIC;
 	free(db->path);
 	free(db);
@@ -205,6 +219,9 @@ kv_status kv_db_open(kv_db **out, const char *uri,
 	kv_status rc;
 
 	kv__enter(NULL);
+	if (kv__finalized())
+		return kv__error(KV_EFINALIZING, "kv_db_open: libkv has been "
+		                 "shut down (kv_shutdown or process exit)");
 	if (!out)
 		return kv__error(KV_EINVAL, "kv_db_open: out is NULL");
 	if (!uri)
@@ -228,13 +245,18 @@ kv_status kv_db_open(kv_db **out, const char *uri,
 	if ((rc = be->open(&db->env, &args)))
 		goto done;
 	if ((rc = kv__seal_open(db, o->keyfile))) {
-		be->close(db->env);
+		close_backend(db);
 		goto done;
 	}
 	if (db->batched &&
 	    pthread_create(&db->flusher, NULL, flusher_main, db) != 0) {
-		be->close(db->env);
+		db->batched = 0;
+		close_backend(db);
 		rc = kv__error(KV_ENOMEM, "%s: cannot start sync thread", path);
+		goto done;
+	}
+	if ((rc = kv__lifecycle_add(db))) {
+		close_backend(db);
 		goto done;
 	}
 	db->magic = KV__DB_MAGIC;
@@ -246,31 +268,115 @@ done:
 	return rc;
 }
 
+/* Stop the batched-durability thread, which syncs once more. */
+static void stop_flusher(kv_db *db)
+{
+	if (!db->batched)
+		return;
+	pthread_mutex_lock(&db->flush_lock);
+	db->flush_stop = 1;
+	pthread_cond_signal(&db->flush_cond);
+	pthread_mutex_unlock(&db->flush_lock);
+	pthread_join(db->flusher, NULL);
+	db->batched = 0;
+}
+
+/* Close the backend and what hangs off it; no call may be in progress. */
+static void close_backend(kv_db *db)
+{
+	stop_flusher(db);
+	db->be->close(db->env);
+	db->env = NULL;
+	atomic_store(&db->env_closed, 1);
+	kv__schemas_free(db);
+}
+
+/* Roll back the transactions the program holds.  A write transaction of
+ * another thread is left alone: its writer lock (LMDB's too) may only be
+ * released by that thread, and nothing of it is committed at exit anyway.
+ * Returns 1 when every transaction could be ended. */
+static int finalize_held(kv_db *db)
+{
+	unsigned long me = kv__thread_id();
+	kv_txn *txn, *next;
+	int all = 1;
+
+	pthread_mutex_lock(&db->held_lock);
+	for (txn = db->held; txn; txn = next) {
+		next = txn->held_next;
+		if (txn->write && atomic_load(&db->writer) != me)
+			all = 0;
+		else
+			kv__txn_finalize(txn);
+	}
+	pthread_mutex_unlock(&db->held_lock);
+	return all;
+}
+
+void kv__db_finalize(kv_db *db)
+{
+	int waited;
+
+	/* A handle inherited across fork() belongs to the parent. */
+	if (db->fork_gen != kv__fork_gen()) {
+		atomic_store(&db->finalized, 2);
+		return;
+	}
+	/* Calls in progress on other threads get a few seconds to return;
+	 * a call that never does keeps its backend (leaked, not crashed). */
+	for (waited = 0; atomic_load(&db->active) > 0 && waited < 5000;
+	     waited++)
+		usleep(1000);
+	if (atomic_load(&db->active) == 0) {
+		if (finalize_held(db))
+			close_backend(db);
+		else
+			stop_flusher(db); /* committed data made durable */
+	}
+	atomic_store(&db->finalized, 2);
+}
+
 kv_status kv_db_close(kv_db *db)
 {
-	kv_status rc = KV_OK;
+	int waited;
+	kv_status rc;
 
 	if (!db)
 		return KV_OK;
 	if ((rc = kv__check_db(db, "kv_db_close")))
 		return rc;
-	if (atomic_load(&db->open_txns) > 0)
+	if (db->fork_gen != kv__fork_gen()) {
+		/* The parent's backend is not ours to close. */
+		kv__lifecycle_remove(db);
+		kv__keep(db->env);
+		kv__schemas_free(db);
+		db_free(db);
+		return KV_OK;
+	}
+	if (atomic_load(&db->open_txns) > 0 && !atomic_load(&db->finalized))
 		return kv__error(KV_EBUSY, "%s: close with %d transaction(s) or "
 		                 "iterator(s) still open", db->path,
 		                 atomic_load(&db->open_txns));
-	db->magic = KV__DEAD_MAGIC;
-	if (db->batched) {
-		pthread_mutex_lock(&db->flush_lock);
-		db->flush_stop = 1;
-		pthread_cond_signal(&db->flush_cond);
-		pthread_mutex_unlock(&db->flush_lock);
-		pthread_join(db->flusher, NULL);
+	if (kv__lifecycle_remove(db)) {
+		db->magic = KV__DEAD_MAGIC;
+		close_backend(db);
+	} else {
+		/* Finalisation has the handle: let it finish, then free; close
+		 * what it had to leave open, once nothing uses it. */
+		for (waited = 0; atomic_load(&db->finalized) != 2 &&
+		                 waited < 10000; waited++)
+			usleep(1000);
+		if (!atomic_load(&db->env_closed) &&
+		    atomic_load(&db->open_txns) == 0 &&
+		    atomic_load(&db->active) == 0)
+			close_backend(db);
+		else if (!atomic_load(&db->env_closed))
+			return kv__error(KV_EBUSY, "%s: transactions still open "
+			                 "after finalisation", db->path);
 	}
-	db->be->close(db->env);
-	kv__schemas_free(db);
 	kv__enter(NULL);
 	db_free(db);
-	return rc;
+	return KV_OK;
 }
 
 const char *kv_db_backend(const kv_db *db)
@@ -287,8 +393,7 @@ kv_status kv_db_sync(kv_db *db)
 {
 	kv_status rc;
 
-	if ((rc = kv__check_db(db, "kv_db_sync")))
-		return rc;
+	KV__ENTER(db, "kv_db_sync");
 	if (db->flags == KV_OPEN_READONLY)
 		return KV_OK;
 	pthread_mutex_lock(&db->write_lock);
@@ -307,8 +412,7 @@ kv_status kv_db_stat(kv_stat *out, kv_db *db)
 	kv_txn *txn;
 	kv_status rc;
 
-	if ((rc = kv__check_db(db, "kv_db_stat")))
-		return rc;
+	KV__ENTER(db, "kv_db_stat");
 	if (!out)
 		return kv__error(KV_EINVAL, "kv_db_stat: out is NULL");
 	if (out->version != KV_STAT_VERSION)

@@ -49,6 +49,19 @@ struct kv_db {
 	unsigned char seal_key[16];
 	int keyed;
 	int unchecked;
+
+	/* lifecycle.c: calls in progress (finalisation waits for them to
+	 * return), the fork generation the handle was opened in, and the
+	 * registry of open handles finalisation closes. */
+	atomic_int active;
+	unsigned int fork_gen;
+	atomic_int finalized;       /* 1: being finalised, 2: done */
+	atomic_int env_closed;      /* finalisation closed the backend */
+	struct kv_db *open_prev, *open_next;
+	/* Transactions the program holds (kv_txn_begin, iterators' own
+	 * snapshots): finalisation rolls them back. */
+	pthread_mutex_t held_lock;
+	struct kv_txn *held;
 };
 
 struct kv_iter;
@@ -64,6 +77,8 @@ struct kv_txn {
 	uint64_t digest_sum;
 	int64_t digest_count;
 	int digest_dirty;
+	int held;                   /* on db->held */
+	struct kv_txn *held_prev, *held_next;
 };
 
 struct kv_iter {
@@ -101,12 +116,53 @@ const kv__backend *kv__backend_find(const char *name, size_t len);
 /* txn.c: transactions used by the autocommit calls and iterators. */
 kv_status kv__txn_begin(kv_txn **out, kv_db *db, int write);
 void kv__txn_end(kv_txn *txn);         /* abort and free */
+kv_status kv__txn_commit(kv_txn *txn); /* commit and free, unchecked */
 
 /* iter.c: detach a txn's iterators when it ends. */
 void kv__iter_detach_all(kv_txn *txn);
 
 /* db.c: note a commit for the batched-durability flusher. */
 void kv__db_committed(kv_db *db);
+/* db.c: close db's backend for finalisation: roll back held
+ * transactions, flush, close.  The handle itself stays for kv_db_close. */
+void kv__db_finalize(kv_db *db);
+
+/* lifecycle.c.  Every public call that reaches a backend holds a guard
+ * for its duration: KV__ENTER checks the handle, counts the call as in
+ * progress, and fails with KV_EFINALIZING after finalisation or
+ * KV_EFORKED in a forked child; the count drops when the calling
+ * function returns, whichever way. */
+typedef struct kv__guard {
+	kv_db *db;
+} kv__guard;
+kv_status kv__db_enter(kv__guard *g, kv_db *db, const char *fn);
+void kv__guard_release(kv__guard *g);
+#define KV__ENTER(db, fn)                                                 \
+	kv__guard kv__guard_ __attribute__((cleanup(kv__guard_release))) = \
+		{ NULL };                                                   \
+	do {                                                              \
+		kv_status kv__rc_ = kv__db_enter(&kv__guard_, (db), (fn));  \
+		if (kv__rc_)                                                \
+			return kv__rc_;                                     \
+	} while (0)
+
+int kv__finalized(void);               /* finalisation closed the stores */
+unsigned int kv__fork_gen(void);       /* bumped in every forked child */
+/* Can db's backend be touched from here (not finalised, not forked)? */
+int kv__db_usable(const kv_db *db);
+/* Keep a backend object of the parent's that a forked child must not
+ * touch: referenced for good, neither used nor freed. */
+void kv__keep(void *p);
+/* Add a newly opened handle to the registry; KV_EFINALIZING too late. */
+kv_status kv__lifecycle_add(kv_db *db);
+/* Take db out of the registry for kv_db_close: 1 when the caller must
+ * close the backend, 0 when finalisation has (or is about to). */
+int kv__lifecycle_remove(kv_db *db);
+
+/* txn.c: keep track of a transaction the program holds, and end one for
+ * finalisation (rolled back; the kv_txn stays for kv_txn_abort). */
+void kv__txn_hold(kv_txn *txn);
+void kv__txn_finalize(kv_txn *txn);
 
 /* warnings.c: raise a warning through the channel.  once names what the
  * "once" mode counts as the same warning (e.g. "run.acc" for a schema

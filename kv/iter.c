@@ -38,12 +38,15 @@ static void unlink_iter(kv_iter *it)
 	it->txn = NULL;
 }
 
+/* Close the backend cursor, unless finalisation or fork took the
+ * backend from under it. */
 static void close_cursor(kv_iter *it)
 {
-	if (it->cur) {
+	if (it->cur && kv__db_usable(it->db))
 		it->db->be->cursor_close(it->cur);
-		it->cur = NULL;
-	}
+	else if (it->cur)
+		kv__keep(it->cur); /* the parent's, in a forked child */
+	it->cur = NULL;
 }
 
 void kv__iter_detach_all(kv_txn *txn)
@@ -87,8 +90,7 @@ kv_status kv_iter_new(kv_iter **out, kv_db *db, kv_txn *txn,
 	kv_iter *it;
 	kv_status rc;
 
-	if ((rc = kv__check_db(db, "kv_iter_new")))
-		return rc;
+	KV__ENTER(db, "kv_iter_new");
 	if (!out)
 		return kv__error(KV_EINVAL, "kv_iter_new: out is NULL");
 	if (!prefix && prefix_len)
@@ -107,6 +109,8 @@ kv_status kv_iter_new(kv_iter **out, kv_db *db, kv_txn *txn,
 	it->db = db;
 	if (!txn && (rc = kv__txn_begin(&it->own, db, 0)))
 		goto fail;
+	if (it->own)
+		kv__txn_hold(it->own);
 	it->txn = txn ? txn : it->own;
 	it->next = it->txn->iters;
 	it->txn->iters = it;
@@ -134,6 +138,7 @@ kv_status kv_iter_next(kv_iter *it, const void **key, size_t *key_len,
 
 	if ((rc = check_iter(it, "kv_iter_next")))
 		return rc;
+	KV__ENTER(it->db, "kv_iter_next");
 	if (!it->txn)
 		return kv__error(KV_EINVAL, "kv_iter_next: its transaction "
 		                 "on %s has ended", it->db->path);
@@ -169,6 +174,7 @@ kv_status kv_iter_seek(kv_iter *it, const void *key, size_t key_len)
 
 	if ((rc = check_iter(it, "kv_iter_seek")))
 		return rc;
+	KV__ENTER(it->db, "kv_iter_seek");
 	if (!key && key_len)
 		return kv__error(KV_EINVAL, "kv_iter_seek: key is NULL");
 	if (!it->txn)

@@ -172,8 +172,6 @@ static kv_status use_txn(kv_txn **t, kv_txn **own, kv_db *db, kv_txn *txn,
 	kv_status rc;
 
 	*own = NULL;
-	if ((rc = kv__check_db(db, fn)))
-		return rc;
 	if (!txn) {
 		if ((rc = kv__txn_begin(own, db, write)))
 			return rc;
@@ -196,7 +194,7 @@ static kv_status end_txn(kv_txn *own, int write, kv_status rc)
 	if (!own)
 		return rc;
 	if (rc == KV_OK && write)
-		return kv_txn_commit(own);
+		return kv__txn_commit(own);
 	kv__txn_end(own);
 	return rc;
 }
@@ -213,11 +211,12 @@ static kv_status check_name(const char *s, const char *what, const char *fn)
 kv_status kv_record_put(kv_db *db, kv_txn *txn, const char *key,
                         const char *json)
 {
-	kv_txn *t, *own;
+	kv_txn *t = NULL, *own;
 	const kv__schema *s;
 	json_t *rec = NULL;
 	kv_status rc;
 
+	KV__ENTER(db, "kv_record_put");
 	if ((rc = use_txn(&t, &own, db, txn, 1, "kv_record_put")))
 		return rc;
 	if (!(rc = check_name(key, "key", "kv_record_put")) &&
@@ -247,11 +246,12 @@ static kv_status get_value(kv__bval *out, kv_txn *t, const char *key)
 
 kv_status kv_record_get(char **out, kv_db *db, kv_txn *txn, const char *key)
 {
-	kv_txn *t, *own;
+	kv_txn *t = NULL, *own;
 	kv__bval bv;
 	char *copy;
 	kv_status rc;
 
+	KV__ENTER(db, "kv_record_get");
 	if ((rc = use_txn(&t, &own, db, txn, 0, "kv_record_get")))
 		return rc;
 	if (!out)
@@ -286,10 +286,11 @@ static kv_status load_record(json_t **out, kv_txn *t, const char *key)
 kv_status kv_record_field(char **out, kv_db *db, kv_txn *txn,
                           const char *key, const char *field)
 {
-	kv_txn *t, *own;
+	kv_txn *t = NULL, *own;
 	json_t *rec = NULL, *v;
 	kv_status rc;
 
+	KV__ENTER(db, "kv_record_field");
 	if ((rc = use_txn(&t, &own, db, txn, 0, "kv_record_field")))
 		return rc;
 	if (!out)
@@ -330,11 +331,12 @@ static kv_status apply_changes(json_t *rec, const char *key,
 kv_status kv_record_replace(kv_db *db, kv_txn *txn, const char *key,
                             const char *set_json, const char *const *remove)
 {
-	kv_txn *t, *own;
+	kv_txn *t = NULL, *own;
 	const kv__schema *s;
 	json_t *old = NULL, *rec = NULL;
 	kv_status rc;
 
+	KV__ENTER(db, "kv_record_replace");
 	if ((rc = use_txn(&t, &own, db, txn, 1, "kv_record_replace")))
 		return rc;
 	if (!(rc = check_name(key, "key", "kv_record_replace")) &&
@@ -353,10 +355,8 @@ kv_status kv_record_del_field(kv_db *db, kv_txn *txn, const char *key,
                               const char *field)
 {
 	const char *remove[2];
-	kv_status rc;
 
-	if ((rc = kv__check_db(db, "kv_record_del_field")))
-		return rc;
+	KV__ENTER(db, "kv_record_del_field");
 	if (!field)
 		return kv__error(KV_EINVAL, "kv_record_del_field: field is NULL");
 	remove[0] = field;

@@ -897,8 +897,7 @@ kv_status kv_schema_define(kv_db *db, const char *json)
 	kv_txn *txn = NULL;
 	kv_status rc;
 
-	if ((rc = kv__check_db(db, "kv_schema_define")))
-		return rc;
+	KV__ENTER(db, "kv_schema_define");
 	if (!json)
 		return kv__error(KV_EINVAL, "kv_schema_define: json is NULL");
 	if ((rc = kv__json_object(&doc, json, strlen(json),
@@ -912,7 +911,7 @@ kv_status kv_schema_define(kv_db *db, const char *json)
 		goto done;
 	if ((rc = check_define(txn, s)) || (rc = store_schema(txn, s)))
 		goto done;
-	rc = kv_txn_commit(txn);
+	rc = kv__txn_commit(txn);
 	txn = NULL;
 done:
 	if (txn)
@@ -932,8 +931,7 @@ kv_status kv_schema_get(char **out, kv_db *db, const char *name,
 	char *copy;
 	kv_status rc;
 
-	if ((rc = kv__check_db(db, "kv_schema_get")))
-		return rc;
+	KV__ENTER(db, "kv_schema_get");
 	if (!out || !name)
 		return kv__error(KV_EINVAL, "kv_schema_get: %s is NULL",
 		                 out ? "name" : "out");
@@ -959,8 +957,7 @@ kv_status kv_schema_list(kv_db *db, kv_schema_list_fn fn, void *payload)
 	kv_status rc;
 	size_t i;
 
-	if ((rc = kv__check_db(db, "kv_schema_list")))
-		return rc;
+	KV__ENTER(db, "kv_schema_list");
 	if (!fn)
 		return kv__error(KV_EINVAL, "kv_schema_list: fn is NULL");
 	if ((rc = kv__txn_begin(&txn, db, 0)))
@@ -1104,8 +1101,7 @@ kv_status kv_schema_check(unsigned long *out_bad, kv_db *db,
 	kv_status rc;
 	size_t i;
 
-	if ((rc = kv__check_db(db, "kv_schema_check")))
-		return rc;
+	KV__ENTER(db, "kv_schema_check");
 	memset(&c, 0, sizeof c);
 	c.fn = fn;
 	c.payload = payload;

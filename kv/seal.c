@@ -129,7 +129,7 @@ static kv_status adopt_key(kv_db *db, const unsigned char *check)
 		kv__txn_end(txn);
 		return kv__wrap(rc, "%s: cannot record the key", db->path);
 	}
-	return kv_txn_commit(txn);
+	return kv__txn_commit(txn);
 }
 
 /* Compare the key given (if any) with the store's key check. */

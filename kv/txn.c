@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "schemas.h"
 
@@ -30,10 +31,27 @@ static kv_status writer_lock(kv_db *db)
 {
 	unsigned long me = kv__thread_id();
 
+	struct timespec until;
+
 	if (atomic_load(&db->writer) == me)
 		return kv__error(KV_EBUSY, "%s: this thread already has a write "
 		                 "transaction open (it would deadlock)", db->path);
-	pthread_mutex_lock(&db->write_lock);
+	/* Wait for the writer, but not past finalisation: the writer may be
+	 * a transaction the program left open, which finalisation rolls back
+	 * only once no call is waiting here. */
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 20 * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		if (pthread_mutex_timedlock(&db->write_lock, &until) == 0)
+			break;
+		if (kv__finalized())
+			return kv__error(KV_EFINALIZING, "%s: libkv was shut down "
+			                 "while waiting to write", db->path);
+	}
 	atomic_store(&db->writer, me);
 	return KV_OK;
 }
@@ -77,12 +95,49 @@ kv_status kv__txn_begin(kv_txn **out, kv_db *db, int write)
 	return KV_OK;
 }
 
-/* Release what every ended transaction holds; the backend txn is gone. */
-static void txn_release(kv_txn *txn)
+/* Take txn off db->held; under held_lock. */
+static void unhold(kv_txn *txn)
 {
 	kv_db *db = txn->db;
 
-	if (txn->write)
+	if (!txn->held)
+		return;
+	if (txn->held_prev)
+		txn->held_prev->held_next = txn->held_next;
+	else
+		db->held = txn->held_next;
+	if (txn->held_next)
+		txn->held_next->held_prev = txn->held_prev;
+	txn->held = 0;
+}
+
+void kv__txn_hold(kv_txn *txn)
+{
+	kv_db *db = txn->db;
+
+	pthread_mutex_lock(&db->held_lock);
+	txn->held_prev = NULL;
+	txn->held_next = db->held;
+	if (db->held)
+		db->held->held_prev = txn;
+	db->held = txn;
+	txn->held = 1;
+	pthread_mutex_unlock(&db->held_lock);
+}
+
+/* Release what every ended transaction holds; its backend txn is gone.
+ * In a forked child the locks and lists are the parent's: left alone. */
+static void txn_release(kv_txn *txn)
+{
+	kv_db *db = txn->db;
+	int own_process = db->fork_gen == kv__fork_gen();
+
+	if (txn->held && own_process) {
+		pthread_mutex_lock(&db->held_lock);
+		unhold(txn);
+		pthread_mutex_unlock(&db->held_lock);
+	}
+	if (txn->write && own_process)
 		writer_unlock(db);
 	atomic_fetch_sub(&db->open_txns, 1);
 	txn->magic = KV__DEAD_MAGIC;
@@ -91,17 +146,39 @@ static void txn_release(kv_txn *txn)
 
 void kv__txn_end(kv_txn *txn)
 {
+	kv_db *db = txn->db;
+	/* Finalisation may be ending a held transaction at this moment. */
+	int lock = txn->held && db->fork_gen == kv__fork_gen();
+
+	if (lock)
+		pthread_mutex_lock(&db->held_lock);
+	kv__iter_detach_all(txn);
+	if (txn->bt && kv__db_usable(db))
+		db->be->txn_abort(txn->bt);
+	else if (txn->bt)
+		kv__keep(txn->bt); /* the parent's, in a forked child */
+	txn->bt = NULL;
+	if (lock)
+		pthread_mutex_unlock(&db->held_lock);
+	txn_release(txn);
+}
+
+void kv__txn_finalize(kv_txn *txn)
+{
 	kv__iter_detach_all(txn);
 	txn->db->be->txn_abort(txn->bt);
-	txn_release(txn);
+	txn->bt = NULL;
+	if (txn->write)
+		writer_unlock(txn->db);
+	txn->write = 0;
+	unhold(txn);
 }
 
 kv_status kv_txn_begin(kv_txn **out, kv_db *db, unsigned int flags)
 {
 	kv_status rc;
 
-	if ((rc = kv__check_db(db, "kv_txn_begin")))
-		return rc;
+	KV__ENTER(db, "kv_txn_begin");
 	if (!out)
 		return kv__error(KV_EINVAL, "kv_txn_begin: out is NULL");
 	if (flags & ~(KV_TXN_READONLY | KV_TXN_SALVAGE))
@@ -113,17 +190,15 @@ kv_status kv_txn_begin(kv_txn **out, kv_db *db, unsigned int flags)
 	if ((rc = kv__txn_begin(out, db, !(flags & KV_TXN_READONLY))))
 		return rc;
 	(*out)->salvage = (flags & KV_TXN_SALVAGE) != 0;
+	kv__txn_hold(*out);
 	return KV_OK;
 }
 
-kv_status kv_txn_commit(kv_txn *txn)
+kv_status kv__txn_commit(kv_txn *txn)
 {
-	kv_db *db;
+	kv_db *db = txn->db;
 	kv_status rc;
 
-	if ((rc = check_txn(txn, "kv_txn_commit")))
-		return rc;
-	db = txn->db;
 	kv__iter_detach_all(txn);
 	if (txn->write && (rc = kv__digest_flush(txn))) {
 		db->be->txn_abort(txn->bt);
@@ -137,6 +212,21 @@ kv_status kv_txn_commit(kv_txn *txn)
 	if (rc)
 		return kv__wrap(rc, "commit to %s", db->path);
 	return KV_OK;
+}
+
+kv_status kv_txn_commit(kv_txn *txn)
+{
+	kv__guard g __attribute__((cleanup(kv__guard_release))) = { NULL };
+	kv_status rc;
+
+	if ((rc = check_txn(txn, "kv_txn_commit")))
+		return rc;
+	/* Shut down or forked: the transaction is released unapplied. */
+	if ((rc = kv__db_enter(&g, txn->db, "kv_txn_commit"))) {
+		kv__txn_end(txn);
+		return rc;
+	}
+	return kv__txn_commit(txn);
 }
 
 void kv_txn_abort(kv_txn *txn)
@@ -176,6 +266,7 @@ kv_status kv_txn_get(const void **out, size_t *out_len, kv_txn *txn,
 
 	if ((rc = check_txn(txn, "kv_txn_get")))
 		return rc;
+	KV__ENTER(txn->db, "kv_txn_get");
 	if (!out || !out_len)
 		return kv__error(KV_EINVAL, "kv_txn_get: out is NULL");
 	if ((rc = kv__check_key(key, key_len, "kv_txn_get")))
@@ -196,8 +287,6 @@ static kv_status check_write(const kv_txn *txn, const void *key,
 {
 	kv_status rc;
 
-	if ((rc = check_txn(txn, fn)))
-		return rc;
 	if ((rc = kv__check_key(key, key_len, fn)))
 		return rc;
 	if (!txn->write)
@@ -211,6 +300,9 @@ kv_status kv_txn_put(kv_txn *txn, const void *key, size_t key_len,
 {
 	kv_status rc;
 
+	if ((rc = check_txn(txn, "kv_txn_put")))
+		return rc;
+	KV__ENTER(txn->db, "kv_txn_put");
 	if ((rc = check_write(txn, key, key_len, "kv_txn_put")))
 		return rc;
 	if (!val && val_len)
@@ -227,6 +319,9 @@ kv_status kv_txn_del(kv_txn *txn, const void *key, size_t key_len)
 	kv__bold old;
 	kv_status rc;
 
+	if ((rc = check_txn(txn, "kv_txn_del")))
+		return rc;
+	KV__ENTER(txn->db, "kv_txn_del");
 	if ((rc = check_write(txn, key, key_len, "kv_txn_del")))
 		return rc;
 	rc = txn->db->be->del(txn->bt, KV__NS_DATA, key, key_len, &old);
@@ -245,8 +340,7 @@ kv_status kv_db_get(void **out, size_t *out_len, kv_db *db, const void *key,
 	void *copy;
 	kv_status rc;
 
-	if ((rc = kv__check_db(db, "kv_db_get")))
-		return rc;
+	KV__ENTER(db, "kv_db_get");
 	if (!out || !out_len)
 		return kv__error(KV_EINVAL, "kv_db_get: out is NULL");
 	if ((rc = kv__check_key(key, key_len, "kv_db_get")))
@@ -277,8 +371,7 @@ kv_status kv_db_put(kv_db *db, const void *key, size_t key_len,
 	kv_txn *txn;
 	kv_status rc;
 
-	if ((rc = kv__check_db(db, "kv_db_put")))
-		return rc;
+	KV__ENTER(db, "kv_db_put");
 	if ((rc = kv__check_key(key, key_len, "kv_db_put")))
 		return rc;
 	if ((rc = kv__txn_begin(&txn, db, 1)))
@@ -296,8 +389,7 @@ kv_status kv_db_del(kv_db *db, const void *key, size_t key_len)
 	kv_txn *txn;
 	kv_status rc;
 
-	if ((rc = kv__check_db(db, "kv_db_del")))
-		return rc;
+	KV__ENTER(db, "kv_db_del");
 	if ((rc = kv__check_key(key, key_len, "kv_db_del")))
 		return rc;
 	if ((rc = kv__txn_begin(&txn, db, 1)))

@@ -170,8 +170,7 @@ kv_status kv_db_verify(kv_verify_report *out, kv_db *db,
 	kv_txn *txn;
 	kv_status rc;
 
-	if ((rc = kv__check_db(db, "kv_db_verify")))
-		return rc;
+	KV__ENTER(db, "kv_db_verify");
 	if (!out || out->version != KV_VERIFY_REPORT_VERSION)
 		return kv__error(KV_EINVAL, "kv_db_verify: out is NULL or not "
 		                 "initialised with KV_VERIFY_REPORT_INIT");
@@ -236,8 +235,7 @@ kv_status kv_db_seal(kv_u64 *out_adopted, kv_db *db, kv_problem_fn on_adopt,
 	kv_txn *txn;
 	kv_status rc;
 
-	if ((rc = kv__check_db(db, "kv_db_seal")))
-		return rc;
+	KV__ENTER(db, "kv_db_seal");
 	scan_start(&sc, db, on_adopt, progress, payload);
 	sc.collect = 1;
 	if ((rc = kv__txn_begin(&txn, db, 1)))
@@ -258,7 +256,7 @@ kv_status kv_db_seal(kv_u64 *out_adopted, kv_db *db, kv_problem_fn on_adopt,
 		kv__txn_end(txn);
 		return rc;
 	}
-	if ((rc = kv_txn_commit(txn)))
+	if ((rc = kv__txn_commit(txn)))
 		return rc;
 	if (out_adopted)
 		*out_adopted = adopted;

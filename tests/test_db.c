@@ -180,6 +180,24 @@ START_TEST(test_db__open_empty_file)
 	ck_assert_int_eq(stat(path, &sb), 0);
 	ck_assert_msg(sb.st_size == 0, "a failed open wrote %lld bytes to %s",
 	              (long long)sb.st_size, path);
+	{
+		/* With create, an empty file (a creation cut short) becomes a
+		 * new store of the backend named, or the default. */
+		char uri[KVT_PATH_MAX + 16];
+		kv_open_options opts = KV_OPEN_OPTIONS_INIT;
+		kv_db *db = NULL;
+
+		snprintf(uri, sizeof uri, "%s:%s", kvt_backend, path);
+		kvt_expect_rc(db, kv_db_open(&db, uri, &opts), KV_OK);
+		kvt_put_str(db, "k", "v");
+		kvt_close(db);
+		db = NULL;
+		opts.flags = KV_OPEN_READONLY;
+		kvt_expect_rc(db, kv_db_open(&db, path, &opts), KV_OK);
+		ck_assert_str_eq(kv_db_backend(db), kvt_backend);
+		kvt_expect_str(db, "k", "v");
+		kvt_close(db);
+	}
 }
 END_TEST
 

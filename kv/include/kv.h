@@ -111,8 +111,10 @@ typedef struct kv_open_options {
  * opts: NULL for the defaults (KV_OPEN_OPTIONS_INIT).
  *
  * Expect: KV_ENOENT (missing, no create flag), KV_EKEY (see
- * kv/integrity.h), KV_EFORMAT (not a store:
- * a directory, an empty file, foreign bytes), KV_EIO, KV_EBUSY, KV_EINVAL.
+ * kv/integrity.h), KV_EFORMAT (not a store: a directory, foreign bytes,
+ * an empty file -- except with create, which makes an empty file, as a
+ * creation cut short leaves, the new store), KV_EIO, KV_EBUSY,
+ * KV_EINVAL, KV_EFINALIZING (kv/lifecycle.h).
  * On success *out is OWNED: release with kv_db_close.  Since 0.1.
  */
 KV_EXTERN kv_status kv_db_open(kv_db **out, const char *uri,
@@ -268,5 +270,6 @@ KV_EXTERN void kv_iter_free(kv_iter *it);
 #include "kv/record.h"
 #include "kv/schema.h"
 #include "kv/integrity.h"
+#include "kv/lifecycle.h"
 
 #endif /* KV_H */
