@@ -17,3 +17,4 @@ set -x
 "$kvtool" record "$store" get runs/0001
 "$kvtool" ls "$store" runs/
 "$kvtool" schema "$store" list
+"$kvtool" verify "$store"
