@@ -157,6 +157,11 @@ const char *kv__show(char *buf, size_t size, const void *p, size_t len)
 	return buf;
 }
 
+const char *kv__show_str(char buf[KV__SHOW_SIZE], const char *s)
+{
+	return kv__show(buf, KV__SHOW_SIZE, s, strlen(s));
+}
+
 unsigned long kv__thread_id(void)
 {
 	static atomic_ulong next = 1;

@@ -103,6 +103,8 @@ kv_status kv__wrap(kv_status status, const char *fmt, ...)
 /* Escape bytes for a message: at most ~60 visible characters. */
 const char *kv__show(char *buf, size_t size, const void *p, size_t len);
 #define KV__SHOW_SIZE 96
+/* kv__show of a NUL-terminated string into a KV__SHOW_SIZE buffer. */
+const char *kv__show_str(char buf[KV__SHOW_SIZE], const char *s);
 unsigned long kv__thread_id(void);
 
 /* Argument checks used at every entry point; they set the message. */

@@ -43,6 +43,18 @@ typedef struct kv__schema {
 
 void kv__schema_free(kv__schema *s);
 
+/* schema_doc.c: parse and normalise a schema document (KV_ESCHEMA with a
+ * message naming the part at fault); *out OWNED. */
+kv_status kv__schema_parse(kv__schema **out, json_t *doc);
+/* The field of s called name, or NULL (fields are sorted by name). */
+const kv__field *kv__schema_field(const kv__schema *s, const char *name);
+/* The name of a field type ("float"). */
+const char *kv__ftype_name(kv__ftype t);
+/* Parse text as a JSON object without duplicate keys; on failure write
+ * why into msg and return -1. */
+int kv__json_parse_object(json_t **out, const void *text, size_t len,
+                          char *msg, size_t size);
+
 /* The schema governing key (longest prefix), or *out NULL for a free-form
  * key.  Only inside a write transaction: refreshes db's cache first when
  * another handle or process changed the schemas.  BORROWED until the

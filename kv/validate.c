@@ -70,31 +70,13 @@ static int type_ok(kv__ftype t, const json_t *v)
 	return 0;
 }
 
-static int name_cmp(const void *name, const void *field)
-{
-	return strcmp(name, ((const kv__field *)field)->name);
-}
-
-/* The field of s called name, or NULL (fields are sorted by name). */
-static const kv__field *find_field(const kv__schema *s, const char *name)
-{
-	return bsearch(name, s->fields, s->nfields, sizeof *s->fields,
-	               name_cmp);
-}
-
-/* A field name escaped for a message. */
-static const char *show(char buf[KV__SHOW_SIZE], const char *name)
-{
-	return kv__show(buf, KV__SHOW_SIZE, name, strlen(name));
-}
-
 /* Say in msg why v does not fit field f. */
 static void type_error(char *msg, size_t size, const kv__field *f,
                        const json_t *v)
 {
 	char fname[KV__SHOW_SIZE];
 
-	show(fname, f->name);
+	kv__show_str(fname, f->name);
 	if (f->type == KV__F_BYTES && json_is_string(v))
 		snprintf(msg, size, "field '%s': expected bytes (standard "
 		         "base64 with padding), got a string that is not "
@@ -118,10 +100,10 @@ static int check_unknown(const kv__schema *s, const json_t *rec, char *msg,
 		return 0;
 	for (it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
 		k = json_object_iter_key(it);
-		if (!find_field(s, k)) {
+		if (!kv__schema_field(s, k)) {
 			snprintf(msg, size, "field '%s' is not in schema '%s' "
 			         "version %u, which allows no unknown fields",
-			         show(fname, k), s->name, s->version);
+			         kv__show_str(fname, k), s->name, s->version);
 			return -1;
 		}
 	}
@@ -147,7 +129,7 @@ static int check_fields(const kv__schema *s, const json_t *rec, char *msg,
 		v = json_object_get(rec, f->name);
 		if (!v && f->required && !f->def) {
 			snprintf(msg, size, "field '%s' is required but missing",
-			         show(fname, f->name));
+			         kv__show_str(fname, f->name));
 			return -1;
 		}
 		if (v && !type_ok(f->type, v)) {
@@ -236,7 +218,7 @@ static kv_status check_readonly(const kv__schema *s, const json_t *rec,
 		show_value(now, sizeof now, v);
 		return kv__error(KV_EREADONLY, "put key '%s': write-once field "
 		                 "'%s' cannot change: old %s, new %s", key_shown,
-		                 show(fname, f->name), was, now);
+		                 kv__show_str(fname, f->name), was, now);
 	}
 	return KV_OK;
 }
@@ -255,7 +237,7 @@ static kv_status warn_field(const kv__schema *s, const kv__field *f,
 	sprintf(once, "%s.%s", s->name, f->name);
 	rc = kv__warn(KV_WARN_DEPRECATED_FIELD, once, "schema %s field '%s' "
 	              "is deprecated: %s (key '%s')", s->name,
-	              show(fname, f->name), f->deprecated, key_shown);
+	              kv__show_str(fname, f->name), f->deprecated, key_shown);
 	free(once);
 	return rc;
 }
