@@ -88,6 +88,14 @@ kv_status kv__put_sealed(kv_txn *txn, const void *key, size_t key_len,
 	kv__tag_make(tag, txn->db, version, key, key_len, val, val_len);
 	rc = txn->db->be->put(txn->bt, KV__NS_DATA, key, key_len, &bv, flags,
 	                      &old);
+	if (rc == KV_ECORRUPT) {
+		/* The stored record is too damaged to tell its seal: replace
+		 * it all the same, or it could never be repaired.  Its seal
+		 * stays in the digest until kv_db_seal recomputes it. */
+		rc = txn->db->be->put(txn->bt, KV__NS_DATA, key, key_len, &bv,
+		                      flags, NULL);
+		old.existed = 0;
+	}
 	if (rc == KV_OK) {
 		kv__digest_note(txn, &old, tag);
 		return KV_OK;

@@ -325,6 +325,12 @@ kv_status kv_txn_del(kv_txn *txn, const void *key, size_t key_len)
 	if ((rc = check_write(txn, key, key_len, "kv_txn_del")))
 		return rc;
 	rc = txn->db->be->del(txn->bt, KV__NS_DATA, key, key_len, &old);
+	if (rc == KV_ECORRUPT) {
+		/* Too damaged to tell its seal: delete it all the same (see
+		 * kv__put_sealed). */
+		rc = txn->db->be->del(txn->bt, KV__NS_DATA, key, key_len, NULL);
+		old.existed = 0;
+	}
 	if (rc)
 		return fail_on_key(rc, txn->db, "delete", key, key_len);
 	kv__digest_note(txn, &old, NULL);
