@@ -162,6 +162,7 @@ static kv_status db_new(kv_db **out, const char *path,
 		return kv__error(KV_ENOMEM, "out of memory");
 	}
 	db->serial = atomic_fetch_add(&next_serial, 1);
+	db->fork_gen = kv__fork_gen();
 	db->flags = o->flags;
 	db->batched = o->durability == KV_DURABLE_BATCHED &&
 	              o->flags != KV_OPEN_READONLY;
@@ -248,12 +249,14 @@ kv_status kv_db_open(kv_db **out, const char *uri,
 		close_backend(db);
 		goto done;
 	}
-	if (db->batched &&
-	    pthread_create(&db->flusher, NULL, flusher_main, db) != 0) {
-		db->batched = 0;
-		close_backend(db);
-		rc = kv__error(KV_ENOMEM, "%s: cannot start sync thread", path);
-		goto done;
+	if (db->batched) {
+		if (pthread_create(&db->flusher, NULL, flusher_main, db) != 0) {
+			close_backend(db);
+			rc = kv__error(KV_ENOMEM, "%s: cannot start sync thread",
+			               path);
+			goto done;
+		}
+		db->flushing = 1;
 	}
 	if ((rc = kv__lifecycle_add(db))) {
 		close_backend(db);
@@ -271,14 +274,14 @@ done:
 /* Stop the batched-durability thread, which syncs once more. */
 static void stop_flusher(kv_db *db)
 {
-	if (!db->batched)
+	if (!db->flushing)
 		return;
 	pthread_mutex_lock(&db->flush_lock);
 	db->flush_stop = 1;
 	pthread_cond_signal(&db->flush_cond);
 	pthread_mutex_unlock(&db->flush_lock);
 	pthread_join(db->flusher, NULL);
-	db->batched = 0;
+	db->flushing = 0;
 }
 
 /* Close the backend and what hangs off it; no call may be in progress. */

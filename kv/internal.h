@@ -38,6 +38,7 @@ struct kv_db {
 	pthread_mutex_t flush_lock;
 	pthread_cond_t flush_cond;
 	int flush_stop;             /* guarded by flush_lock */
+	int flushing;               /* the flusher thread runs */
 
 	/* schema.c's cache of current schemas; only write transactions touch
 	 * it, so write_lock guards it. */

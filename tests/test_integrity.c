@@ -663,6 +663,17 @@ START_TEST(test_integrity__keyed)
 	expect_clean(db, 4);
 	kvt_close(db);
 	expect_open_fails(new_key(other, "other"), KV_EKEY, "wrong key");
+	{
+		/* The same refusal with batched durability, whose sync thread
+		 * must not be waited for before it was started. */
+		kv_open_options opts = KV_OPEN_OPTIONS_INIT;
+		kv_db *none = NULL;
+
+		opts.keyfile = other;
+		opts.durability = KV_DURABLE_BATCHED;
+		kvt_expect_rc(none, kv_db_open(&none, kvt_uri(uri, "store"),
+		                               &opts), KV_EKEY);
+	}
 
 	kvt_assert_status(kv_db_open(&plain, kvt_uri(uri, "plain"), NULL),
 	                  KV_OK);
