@@ -167,6 +167,10 @@ int kv__lifecycle_remove(kv_db *db);
 void kv__txn_hold(kv_txn *txn);
 void kv__txn_finalize(kv_txn *txn);
 
+/* warnings.c: around fork() (phase 0 before, 1 in the parent after,
+ * 2 in the child), so a child never inherits the channel's lock held. */
+void kv__warnings_fork(int phase);
+
 /* warnings.c: raise a warning through the channel.  once names what the
  * "once" mode counts as the same warning (e.g. "run.acc" for a schema
  * field, whatever key is written).  KV_OK when it was dropped or

@@ -43,17 +43,20 @@ static void at_exit(void)
  * and a new generation, which every inherited handle then refuses. */
 static void before_fork(void)
 {
+	kv__warnings_fork(0);
 	pthread_mutex_lock(&lock);
 }
 
 static void after_fork_parent(void)
 {
 	pthread_mutex_unlock(&lock);
+	kv__warnings_fork(1);
 }
 
 static void after_fork_child(void)
 {
 	pthread_mutex_init(&lock, NULL);
+	kv__warnings_fork(2);
 	atomic_fetch_add(&fork_gen, 1);
 }
 

@@ -22,6 +22,16 @@ static kv_warning_fn handler;
 static void *handler_payload;
 static struct seen *seen; /* identities already reported in mode once */
 
+void kv__warnings_fork(int phase)
+{
+	if (phase == 0)
+		pthread_mutex_lock(&lock);
+	else if (phase == 1)
+		pthread_mutex_unlock(&lock);
+	else
+		pthread_mutex_init(&lock, NULL);
+}
+
 kv_status kv_warnings_mode_set(kv_warnings_mode mode)
 {
 	kv__enter(NULL);
