@@ -110,6 +110,17 @@ static int valid_flags(unsigned int flags)
 	       flags == KV_OPEN_CREATE || flags == KV_OPEN_TRUNCATE;
 }
 
+void kv__deadline(struct timespec *ts, unsigned long ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 /* Background thread of a batched store: sync whatever was committed, at
  * most sync_interval_ms after the commit. */
 static void *flusher_main(void *arg)
@@ -120,13 +131,7 @@ static void *flusher_main(void *arg)
 
 	pthread_mutex_lock(&db->flush_lock);
 	for (;;) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += db->sync_interval_ms / 1000;
-		until.tv_nsec += (long)(db->sync_interval_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		kv__deadline(&until, db->sync_interval_ms);
 		while (!db->flush_stop &&
 		       pthread_cond_timedwait(&db->flush_cond, &db->flush_lock,
 		                              &until) != ETIMEDOUT)

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "kv.h"
 #include "backend.h"
@@ -124,6 +125,8 @@ kv_status kv__txn_commit(kv_txn *txn); /* commit and free, unchecked */
 /* iter.c: detach a txn's iterators when it ends. */
 void kv__iter_detach_all(kv_txn *txn);
 
+/* db.c: *ts = now (CLOCK_REALTIME) + ms, for timed waits. */
+void kv__deadline(struct timespec *ts, unsigned long ms);
 /* db.c: note a commit for the batched-durability flusher. */
 void kv__db_committed(kv_db *db);
 /* db.c: close db's backend for finalisation: roll back held

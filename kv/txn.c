@@ -8,7 +8,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "schemas.h"
 
@@ -30,7 +29,6 @@ static kv_status check_txn(const kv_txn *txn, const char *fn)
 static kv_status writer_lock(kv_db *db)
 {
 	unsigned long me = kv__thread_id();
-
 	struct timespec until;
 
 	if (atomic_load(&db->writer) == me)
@@ -40,12 +38,7 @@ static kv_status writer_lock(kv_db *db)
 	 * a transaction the program left open, which finalisation rolls back
 	 * only once no call is waiting here. */
 	for (;;) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 20 * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		kv__deadline(&until, 20);
 		if (pthread_mutex_timedlock(&db->write_lock, &until) == 0)
 			break;
 		if (kv__finalized())
