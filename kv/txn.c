@@ -5,6 +5,11 @@
  * sees at most one at a time; the thread holding it is remembered so that
  * a second write transaction on the same thread fails instead of
  * deadlocking.  Read transactions take no core lock at all.
+ *
+ * Transactions the program holds between calls (kv_txn_begin, iterators'
+ * own snapshots) are listed on db->held so that finalisation can roll
+ * them back; ending one takes held_lock, since finalisation may be ending
+ * it at that moment.
  */
 #include <stdlib.h>
 #include <string.h>
