@@ -74,6 +74,7 @@ struct kv_txn {
 	kv__btxn *bt;
 	int write;
 	int salvage;                /* KV_TXN_SALVAGE: hand out damaged values */
+	int schemas_fresh;          /* db->schemas checked in this txn */
 	struct kv_iter *iters;      /* open iterators on this txn */
 	/* Change of the store's digest made by this transaction. */
 	uint64_t digest_sum;

@@ -412,6 +412,10 @@ kv_status kv__schema_for_key(const kv__schema **out, kv_txn *txn,
 	if (!txn->write)
 		return kv__error(KV_EINVAL, "internal error: schema lookup "
 		                 "outside a write transaction");
+	/* No other writer can define a schema while this one is open, so
+	 * one look at the generation per transaction is enough. */
+	if (txn->schemas_fresh && db->schemas)
+		goto found;
 	if ((rc = read_gen(&gen, txn)))
 		return rc;
 	if (!db->schemas || db->schemas->gen != gen) {
@@ -425,6 +429,8 @@ kv_status kv__schema_for_key(const kv__schema **out, kv_txn *txn,
 		kv__schemas_free(db);
 		db->schemas = c;
 	}
+	txn->schemas_fresh = 1;
+found:
 	*out = set_govern(&db->schemas->set, key, key_len);
 	return KV_OK;
 }
