@@ -295,16 +295,12 @@ int kvt_open(kv_db **out, const struct kvt_args *a, unsigned int flags)
 {
 	kv_open_options o = KV_OPEN_OPTIONS_INIT;
 	kv_status st;
-	int rc;
 
 	o.flags = flags;
 	o.keyfile = a->keyfile;
 	if ((st = kv_db_open(out, a->store, &o)) == KV_OK)
 		return KVT_EXIT_OK;
-	rc = kvt_fail(NULL, st);
-	/* At open, KV_EDEPRECATED can only be KV_WARNINGS=error refusing a
-	 * keyed store opened without its key: a key problem. */
-	return st == KV_EDEPRECATED ? KVT_EXIT_KEY : rc;
+	return kvt_fail(NULL, st);
 }
 
 int kvt_close(kv_db *db, int rc)
