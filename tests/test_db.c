@@ -140,6 +140,23 @@ static void expect_open_fails_all(const char *path, unsigned int flags,
 	}
 }
 
+/* The file at path must still hold exactly len bytes of data. */
+static void expect_file_unchanged(const char *path, const unsigned char *data,
+                                  size_t len)
+{
+	unsigned char *after = malloc(len);
+	FILE *f = fopen(path, "rb");
+
+	ck_assert_ptr_nonnull(after);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_msg(fread(after, 1, len, f) == len && fgetc(f) == EOF,
+	              "%s changed size after failed opens", path);
+	fclose(f);
+	ck_assert_msg(memcmp(data, after, len) == 0,
+	              "a failed open modified %s", path);
+	free(after);
+}
+
 START_TEST(test_db__missing_enoent)
 {
 	char path[KVT_PATH_MAX];
@@ -205,12 +222,9 @@ START_TEST(test_db__open_random_bytes)
 {
 	const size_t len = 16384;
 	unsigned char *data = malloc(len);
-	unsigned char *after = malloc(len);
 	char path[KVT_PATH_MAX];
-	FILE *f;
 
 	ck_assert_ptr_nonnull(data);
-	ck_assert_ptr_nonnull(after);
 	kvt_fill_random(data, len, 42);
 	kvt_path(path, "noise");
 	kvt_write_file(path, data, len);
@@ -219,15 +233,8 @@ START_TEST(test_db__open_random_bytes)
 	/* "Create if absent" must not overwrite a foreign file. */
 	expect_open_fails_all(path, KV_OPEN_CREATE, KV_EFORMAT);
 
-	f = fopen(path, "rb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_msg(fread(after, 1, len, f) == len && fgetc(f) == EOF,
-	              "%s changed size after failed opens", path);
-	fclose(f);
-	ck_assert_msg(memcmp(data, after, len) == 0,
-	              "a failed open modified %s", path);
+	expect_file_unchanged(path, data, len);
 	free(data);
-	free(after);
 }
 END_TEST
 
@@ -273,13 +280,10 @@ START_TEST(test_db__open_damaged_store)
 {
 	const size_t len = 16384;
 	unsigned char *data = malloc(len);
-	unsigned char *after = malloc(len);
 	char path[KVT_PATH_MAX];
 	unsigned long long seed;
-	FILE *f;
 
 	ck_assert_ptr_nonnull(data);
-	ck_assert_ptr_nonnull(after);
 	for (seed = 1; seed <= 8; seed++) {
 		size_t off;
 
@@ -304,16 +308,9 @@ START_TEST(test_db__open_damaged_store)
 		expect_damaged_fails(path, KV_OPEN_READONLY);
 		expect_damaged_fails(path, KV_OPEN_CREATE);
 
-		f = fopen(path, "rb");
-		ck_assert_ptr_nonnull(f);
-		ck_assert_msg(fread(after, 1, len, f) == len && fgetc(f) == EOF,
-		              "%s changed size after failed opens", path);
-		fclose(f);
-		ck_assert_msg(memcmp(data, after, len) == 0,
-		              "a failed open modified %s", path);
+		expect_file_unchanged(path, data, len);
 	}
 	free(data);
-	free(after);
 }
 END_TEST
 
