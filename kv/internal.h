@@ -178,7 +178,8 @@ void kv__warnings_fork(int phase);
 /* warnings.c: raise a warning through the channel.  once names what the
  * "once" mode counts as the same warning (e.g. "run.acc" for a schema
  * field, whatever key is written).  KV_OK when it was dropped or
- * reported, KV_EDEPRECATED (message set) under mode error. */
+ * reported; under mode error KV_EDEPRECATED (KV_EKEY for
+ * KV_WARN_UNCHECKED), message set. */
 kv_status kv__warn(kv_warning_kind kind, const char *once, const char *fmt,
                    ...)
 #if defined(__GNUC__)

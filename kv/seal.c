@@ -157,11 +157,9 @@ static kv_status match_key(kv_db *db, const unsigned char *check,
 		return rc;
 	if (stored && !path) {
 		db->unchecked = 1;
-		rc = kv__warn(KV_WARN_UNCHECKED, db->path, "store %s is keyed and "
-		              "was opened without its key: its seals are not "
-		              "checked and writes are refused", db->path);
-		/* KV_WARNINGS=error: the open fails for want of the key. */
-		return rc == KV_EDEPRECATED ? KV_EKEY : rc;
+		return kv__warn(KV_WARN_UNCHECKED, db->path, "store %s is keyed "
+		                "and was opened without its key: its seals are "
+		                "not checked and writes are refused", db->path);
 	}
 	if (!stored && path && count > 0)
 		return kv__error(KV_EKEY, "%s: store is not keyed (a key is set "

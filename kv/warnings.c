@@ -117,8 +117,10 @@ kv_status kv__warn(kv_warning_kind kind, const char *once, const char *fmt,
 
 	switch (mode) {
 	case KV_WARNINGS_ERROR:
-		return kv__error(KV_EDEPRECATED, "%s (refused: KV_WARNINGS=error)",
-		                 msg);
+		/* A keyed store without its key is a key problem. */
+		return kv__error(kind == KV_WARN_UNCHECKED ? KV_EKEY
+		                                           : KV_EDEPRECATED,
+		                 "%s (refused: KV_WARNINGS=error)", msg);
 	case KV_WARNINGS_IGNORE:
 		return KV_OK;
 	default:
