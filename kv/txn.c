@@ -256,6 +256,19 @@ static kv_status fail_on_key(kv_status rc, const kv_db *db, const char *op,
 	return kv__wrap(rc, "%s key '%s' in %s", op, shown, db->path);
 }
 
+/* The lookup behind kv_txn_get and kv_db_get; arguments checked. */
+static kv_status txn_get(kv__bval *out, kv_txn *txn, const void *key,
+                         size_t key_len)
+{
+	kv_status rc = kv__get_checked(out, txn, key, key_len);
+
+	if (rc == KV_ECORRUPT)
+		return rc; /* the message names the key already */
+	if (rc)
+		return fail_on_key(rc, txn->db, "get", key, key_len);
+	return KV_OK;
+}
+
 kv_status kv_txn_get(const void **out, size_t *out_len, kv_txn *txn,
                      const void *key, size_t key_len)
 {
@@ -269,11 +282,8 @@ kv_status kv_txn_get(const void **out, size_t *out_len, kv_txn *txn,
 		return kv__error(KV_EINVAL, "kv_txn_get: out is NULL");
 	if ((rc = kv__check_key(key, key_len, "kv_txn_get")))
 		return rc;
-	rc = kv__get_checked(&bv, txn, key, key_len);
-	if (rc == KV_ECORRUPT)
-		return rc; /* the message names the key already */
-	if (rc)
-		return fail_on_key(rc, txn->db, "get", key, key_len);
+	if ((rc = txn_get(&bv, txn, key, key_len)))
+		return rc;
 	*out = bv.val;
 	*out_len = bv.val_len;
 	return KV_OK;
@@ -293,6 +303,17 @@ static kv_status check_write(const kv_txn *txn, const void *key,
 	return KV_OK;
 }
 
+/* The value and flags of a put. */
+static kv_status check_put(const void *val, size_t val_len,
+                           unsigned int flags, const char *fn)
+{
+	if (!val && val_len)
+		return kv__error(KV_EINVAL, "%s: val is NULL", fn);
+	if (flags & ~KV_PUT_NOOVERWRITE)
+		return kv__error(KV_EINVAL, "%s: bad flags 0x%x", fn, flags);
+	return KV_OK;
+}
+
 kv_status kv_txn_put(kv_txn *txn, const void *key, size_t key_len,
                      const void *val, size_t val_len, unsigned int flags)
 {
@@ -301,27 +322,20 @@ kv_status kv_txn_put(kv_txn *txn, const void *key, size_t key_len,
 	if ((rc = check_txn(txn, "kv_txn_put")))
 		return rc;
 	KV__ENTER(txn->db, "kv_txn_put");
-	if ((rc = check_write(txn, key, key_len, "kv_txn_put")))
+	if ((rc = check_write(txn, key, key_len, "kv_txn_put")) ||
+	    (rc = check_put(val, val_len, flags, "kv_txn_put")))
 		return rc;
-	if (!val && val_len)
-		return kv__error(KV_EINVAL, "kv_txn_put: val is NULL");
-	if (flags & ~KV_PUT_NOOVERWRITE)
-		return kv__error(KV_EINVAL, "kv_txn_put: bad flags 0x%x", flags);
 	/* Under a schema the value is validated as a record first. */
 	return kv__put_checked(txn, key, key_len, val ? val : "", val_len,
 	                       flags);
 }
 
-kv_status kv_txn_del(kv_txn *txn, const void *key, size_t key_len)
+/* The delete behind kv_txn_del and kv_db_del; arguments checked. */
+static kv_status txn_del(kv_txn *txn, const void *key, size_t key_len)
 {
 	kv__bold old;
 	kv_status rc;
 
-	if ((rc = check_txn(txn, "kv_txn_del")))
-		return rc;
-	KV__ENTER(txn->db, "kv_txn_del");
-	if ((rc = check_write(txn, key, key_len, "kv_txn_del")))
-		return rc;
 	rc = txn->db->be->del(txn->bt, KV__NS_DATA, key, key_len, &old);
 	if (rc == KV_ECORRUPT) {
 		/* Too damaged to tell its seal: delete it all the same (see
@@ -335,11 +349,22 @@ kv_status kv_txn_del(kv_txn *txn, const void *key, size_t key_len)
 	return KV_OK;
 }
 
+kv_status kv_txn_del(kv_txn *txn, const void *key, size_t key_len)
+{
+	kv_status rc;
+
+	if ((rc = check_txn(txn, "kv_txn_del")))
+		return rc;
+	KV__ENTER(txn->db, "kv_txn_del");
+	if ((rc = check_write(txn, key, key_len, "kv_txn_del")))
+		return rc;
+	return txn_del(txn, key, key_len);
+}
+
 kv_status kv_db_get(void **out, size_t *out_len, kv_db *db, const void *key,
                     size_t key_len)
 {
-	const void *v;
-	size_t vlen;
+	kv__bval bv;
 	kv_txn *txn;
 	void *copy;
 	kv_status rc;
@@ -351,59 +376,65 @@ kv_status kv_db_get(void **out, size_t *out_len, kv_db *db, const void *key,
 		return rc;
 	if ((rc = kv__txn_begin(&txn, db, 0)))
 		return rc;
-	rc = kv_txn_get(&v, &vlen, txn, key, key_len);
+	rc = txn_get(&bv, txn, key, key_len);
 	if (rc == KV_OK) {
 		/* One spare byte so a zero-length value is still a pointer. */
-		copy = malloc(vlen + 1);
+		copy = malloc(bv.val_len + 1);
 		if (!copy) {
 			rc = kv__error(KV_ENOMEM, "get: out of memory for a "
-			               "%zu-byte value", vlen);
+			               "%zu-byte value", bv.val_len);
 		} else {
-			memcpy(copy, v, vlen);
-			((char *)copy)[vlen] = '\0';
+			memcpy(copy, bv.val, bv.val_len);
+			((char *)copy)[bv.val_len] = '\0';
 			*out = copy;
-			*out_len = vlen;
+			*out_len = bv.val_len;
 		}
 	}
 	kv__txn_end(txn);
 	return rc;
 }
 
-kv_status kv_db_put(kv_db *db, const void *key, size_t key_len,
-                    const void *val, size_t val_len, unsigned int flags)
+/* Run one put, or a delete when del is set, in a write
+ * transaction of its own, committed when it succeeds. */
+static kv_status autocommit(kv_db *db, const void *key, size_t key_len,
+                            const void *val, size_t val_len,
+                            unsigned int flags, int del)
 {
 	kv_txn *txn;
 	kv_status rc;
 
-	KV__ENTER(db, "kv_db_put");
-	if ((rc = kv__check_key(key, key_len, "kv_db_put")))
-		return rc;
 	if ((rc = kv__txn_begin(&txn, db, 1)))
 		return rc;
-	rc = kv_txn_put(txn, key, key_len, val, val_len, flags);
+	rc = del ? txn_del(txn, key, key_len)
+	         : kv__put_checked(txn, key, key_len, val ? val : "", val_len,
+	                           flags);
 	if (rc) {
 		kv__txn_end(txn);
 		return rc;
 	}
-	return kv_txn_commit(txn);
+	return kv__txn_commit(txn);
+}
+
+kv_status kv_db_put(kv_db *db, const void *key, size_t key_len,
+                    const void *val, size_t val_len, unsigned int flags)
+{
+	kv_status rc;
+
+	KV__ENTER(db, "kv_db_put");
+	if ((rc = kv__check_key(key, key_len, "kv_db_put")) ||
+	    (rc = check_put(val, val_len, flags, "kv_db_put")))
+		return rc;
+	return autocommit(db, key, key_len, val, val_len, flags, 0);
 }
 
 kv_status kv_db_del(kv_db *db, const void *key, size_t key_len)
 {
-	kv_txn *txn;
 	kv_status rc;
 
 	KV__ENTER(db, "kv_db_del");
 	if ((rc = kv__check_key(key, key_len, "kv_db_del")))
 		return rc;
-	if ((rc = kv__txn_begin(&txn, db, 1)))
-		return rc;
-	rc = kv_txn_del(txn, key, key_len);
-	if (rc) {
-		kv__txn_end(txn);
-		return rc;
-	}
-	return kv_txn_commit(txn);
+	return autocommit(db, key, key_len, NULL, 0, 0, 1);
 }
 
 void kv_free(void *p)
