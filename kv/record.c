@@ -359,6 +359,7 @@ kv_status kv_record_replace(kv_db *db, kv_txn *txn, const char *key,
 	return end_txn(own, 1, rc);
 }
 
+/* The deprecated shim: warns through the channel, then kv_record_replace. */
 kv_status kv_record_del_field(kv_db *db, kv_txn *txn, const char *key,
                               const char *field)
 {
@@ -367,6 +368,10 @@ kv_status kv_record_del_field(kv_db *db, kv_txn *txn, const char *key,
 	KV__ENTER(db, "kv_record_del_field");
 	if (!field)
 		return kv__error(KV_EINVAL, "kv_record_del_field: field is NULL");
+	if (kv__warn(KV_WARN_DEPRECATED_API, "kv_record_del_field",
+	             "kv_record_del_field is deprecated since libkv 0.2: use "
+	             "kv_record_replace with the field in remove"))
+		return KV_EDEPRECATED;
 	remove[0] = field;
 	remove[1] = NULL;
 	return kv_record_replace(db, txn, key, NULL, remove);

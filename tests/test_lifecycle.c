@@ -672,7 +672,6 @@ static void child_after_shutdown(void *arg)
 	C_FIN(kv_record_field(&s, db, NULL, "runs/1", "lr"));
 	C_FIN(kv_record_replace(db, NULL, "runs/1", "{\"lr\":2}", NULL));
 	C_FIN(kv_record_replace(db, NULL, "runs/1", NULL, rm));
-	C_FIN(kv_record_del_field(db, NULL, "runs/1", "lr"));
 	C_FIN(kv_schema_define(db, RUN_SCHEMA));
 	C_FIN(kv_schema_get(&s, db, "run", 0));
 	C_FIN(kv_schema_list(db, list_fn, &calls));

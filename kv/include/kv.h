@@ -63,6 +63,15 @@ KV_EXTERN const char *kv_strerror(kv_status status);
  *  libkv call on this thread.  Never NULL.  Since 0.1. */
 KV_EXTERN const char *kv_errmsg(void);
 
+/** Version of the libkv library the program runs with, packed like
+ *  KV_VERSION_NUMBER (0x00MMmmpp), which gives the headers' version: a
+ *  program may refuse a library older than its headers.  Since 0.2. */
+KV_EXTERN unsigned long kv_version(void);
+
+/** The same version as text, "MAJOR.MINOR.PATCH".  Static string.
+ *  Since 0.2. */
+KV_EXTERN const char *kv_version_string(void);
+
 /* ------------------------------------------------------------------ */
 /* Opening and closing a store.                                         */
 

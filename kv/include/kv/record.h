@@ -65,11 +65,21 @@ KV_EXTERN kv_status kv_record_replace(kv_db *db, kv_txn *txn, const char *key,
                                       const char *set_json,
                                       const char *const *remove);
 
-/** Remove one field of the record at key (kv_record_replace with one
- *  name to remove).  Expect: KV_NOTFOUND, KV_EREADONLY, KV_ESCHEMA (a
- *  required field).  Since 0.1. */
+#if !KV_API_HIDES(0, 2)
+/**
+ * DEPRECATED since 0.2: kv_record_replace removes any number of fields
+ * and sets others in the same atomic update; pass {field, NULL} as its
+ * remove.  Removes one field of the record at key.  Its first call in the
+ * process reports KV_WARN_DEPRECATED_API through the warning channel
+ * (kv/warnings.h); under KV_WARNINGS=error the call fails with
+ * KV_EDEPRECATED and changes nothing.  Goes away in 1.0.
+ * Expect: KV_NOTFOUND, KV_EREADONLY, KV_ESCHEMA (a required field),
+ * KV_EDEPRECATED.  Since 0.1.
+ */
+KV_DEPRECATED_SINCE(0, 2, "kv_record_replace")
 KV_EXTERN kv_status kv_record_del_field(kv_db *db, kv_txn *txn,
                                         const char *key, const char *field);
+#endif
 
 #ifdef __cplusplus
 }
