@@ -18,6 +18,8 @@ step() { printf '\n=== %s\n' "$*"; }
 tally() {   # tally LOGDIR
 	for log in "$1"/tests/*.log; do
 		[ -f "$log" ] || continue
+		# the crash loop's figures, too: rounds, commits checked, losses
+		grep -h '^crash\[' "$log" || true
 		lines=$(grep -hE '^[0-9]+%: Checks: |^[0-9]+ passed, [0-9]+ failed' "$log" || true)
 		[ -n "$lines" ] || continue
 		echo "$lines" | sed "s|^|$(basename "$log" .log): |"

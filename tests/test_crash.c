@@ -492,7 +492,7 @@ START_TEST(test_crash__kill_while_writing)
 {
 	char uri[KVT_PATH_MAX];
 	kv_db *db;
-	int round;
+	int round, checked = 0;
 
 	/* Made here: a kill while creating is the next test's business. */
 	kvt_close(kvt_open(KV_OPEN_CREATE));
@@ -519,7 +519,13 @@ START_TEST(test_crash__kill_while_writing)
 			settle(db, round, nacked);
 		expect_model(db, round, nacked);
 		kvt_close(db);
+		checked += nacked > 0 ? nacked : 0;
 	}
+	/* Reached only when every round found every acknowledged commit. */
+	printf("crash[%s]: %d SIGKILL rounds, %d acknowledged commits "
+	       "checked, 0 lost, verify clean after every round\n",
+	       kvt_backend, ROUNDS, checked);
+	fflush(stdout);
 }
 END_TEST
 
