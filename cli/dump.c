@@ -328,7 +328,7 @@ static int mdb_decode(struct lexer *lx, struct buf *b, int print)
 		}
 		i += print; /* the backslash before \HH */
 		if (i + 2 > n || (c = hexbyte(s + i)) < 0)
-			return fail(lx, 2 + i, print ? "bad escape (use \\\\ or "
+			return fail(lx, 2 + i - (size_t)print, print ? "bad escape (use \\\\ or "
 			            "\\HH)" : "bad hex digits");
 		b->p[b->len++] = (unsigned char)c;
 		i += 2;
@@ -505,7 +505,7 @@ int kvt_dump_parse(enum kvt_dump_format fmt, const char *buf, size_t len,
 		rc = parse_portable(&lx);
 	else if (fmt == KVT_DUMP_MDB)
 		rc = parse_mdb(&lx);
-	else
+	else if ((lx.line = 1))
 		rc = fail(&lx, 1, "not a dump: the first line is neither '"
 		          PORTABLE_MAGIC "' nor mdb_dump's 'VERSION=3'");
 	if (rc == -2)

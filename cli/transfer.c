@@ -225,6 +225,7 @@ struct loader {
 	kv_db *db;
 	kv_txn *txn;
 	struct schemas s;          /* the dump's schemas, to define */
+	unsigned long *lines;      /* the line of each of them */
 	kv_u64 total, done;
 	struct kvt_progress bar;
 };
@@ -234,6 +235,7 @@ static int check_schema(const char *json, size_t len, unsigned long line,
                         void *payload)
 {
 	struct loader *l = payload;
+	unsigned long *lines;
 	char *doc;
 
 	if (kvt_json_check(json, len) != 1 || strlen(json) != len) {
@@ -241,12 +243,15 @@ static int check_schema(const char *json, size_t len, unsigned long line,
 		          line);
 		return KVT_EXIT_BADDUMP;
 	}
-	if (!(doc = malloc(len + 1)) || add_doc(&l->s, doc)) {
-		free(doc);
+	lines = realloc(l->lines, (l->s.n + 1) * sizeof *lines);
+	if (lines)
+		l->lines = lines;
+	if (!lines || !(doc = malloc(len + 1)) || add_doc(&l->s, doc)) {
 		kvt_error("out of memory");
 		return KVT_EXIT_FAIL;
 	}
 	memcpy(doc, json, len + 1);
+	l->lines[l->s.n - 1] = line;
 	return 0;
 }
 
@@ -330,7 +335,8 @@ static int try_schemas(struct loader *l)
 	char dir[PATH_MAX / 2], path[PATH_MAX];
 	kv_db *scratch = NULL;
 	kv_status st;
-	int rc, n;
+	int rc = KVT_EXIT_OK, n;
+	size_t i;
 
 	if (l->s.n == 0)
 		return KVT_EXIT_OK;
@@ -342,14 +348,19 @@ static int try_schemas(struct loader *l)
 	}
 	snprintf(path, sizeof path, "%s/check", dir);
 	o.keyfile = ""; /* unkeyed, whatever $KV_KEYFILE says */
-	st = kv_db_open(&scratch, path, &o);
-	rc = st == KV_OK ? schemas_define(scratch, &l->s) : kvt_fail(NULL, st);
-	if (rc != KVT_EXIT_OK)
-		kvt_error("%s: a schema of the dump is refused; nothing was "
-		          "loaded", l->name);
+	if ((st = kv_db_open(&scratch, path, &o)) != KV_OK)
+		rc = kvt_fail(NULL, st);
+	for (i = 0; st == KV_OK && i < l->s.n; i++) {
+		if ((st = kv_schema_define(scratch, l->s.docs[i])) == KV_OK)
+			continue;
+		fprintf(stderr, "kvtool: %s:%lu:8: ", l->name, l->lines[i]);
+		kvt_put_text(stderr, kv_db_errmsg(scratch));
+		fputs("; nothing was loaded\n", stderr);
+		rc = KVT_EXIT_BADDUMP;
+	}
 	kv_db_close(scratch);
 	remove_scratch(dir);
-	return rc == KVT_EXIT_OK ? rc : KVT_EXIT_BADDUMP;
+	return rc;
 }
 
 /* Is the target empty?  Without --overwrite it must be. */
@@ -409,7 +420,12 @@ static int load_dump(struct loader *l, enum kvt_dump_format fmt,
 	kv_status st;
 	int rc;
 
-	if ((rc = parse(l, fmt, in, &first)) || (rc = try_schemas(l)) ||
+	if ((rc = parse(l, fmt, in, &first))) {
+		if (rc == KVT_EXIT_BADDUMP)
+			kvt_error("nothing was loaded");
+		return rc;
+	}
+	if ((rc = try_schemas(l)) ||
 	    (rc = kvt_open(&l->db, l->a, KV_OPEN_CREATE)) ||
 	    (rc = check_target(l)))
 		return rc;
@@ -465,6 +481,7 @@ int kvt_cmd_load(const struct kvt_args *a)
 	kvt_progress_init(&l.bar, "load", 0);
 	rc = load_dump(&l, fmt, &in);
 	free(in.p);
+	free(l.lines);
 	schemas_free(&l.s);
 	return l.db ? kvt_close(l.db, rc) : rc;
 }
@@ -522,6 +539,14 @@ static int src_problem(kv_problem p, const void *key, size_t key_len,
 	return 0;
 }
 
+/* kv_progress_fn of the source check. */
+static int src_progress(kv_u64 done, kv_u64 total, void *payload)
+{
+	struct convert *c = payload;
+
+	return kvt_progress_update(done, total, &c->bar);
+}
+
 /* Check every seal of the source and its digest before copying: a
  * damaged source is refused; unsealed records need --adopt. */
 static int check_source(struct convert *c)
@@ -530,8 +555,7 @@ static int check_source(struct convert *c)
 	kv_status st;
 
 	kvt_progress_init(&c->bar, "check", 0);
-	st = kv_db_verify(&rep, c->src, src_problem, kvt_progress_update,
-	                  &c->bar);
+	st = kv_db_verify(&rep, c->src, src_problem, src_progress, c);
 	kvt_progress_clear(&c->bar);
 	if (st != KV_OK)
 		return kvt_fail(c->src, st);
