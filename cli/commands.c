@@ -287,6 +287,24 @@ int kvt_cmd_ls(const struct kvt_args *a)
 	return db ? kvt_close(db, rc) : rc;
 }
 
+int kvt_cmd_compact(const struct kvt_args *a)
+{
+	kv_stat before = KV_STAT_INIT, after = KV_STAT_INIT;
+	kv_db *db = NULL;
+	kv_status st;
+	int rc;
+
+	if ((rc = kvt_open(&db, a, KV_OPEN_READWRITE)) != KVT_EXIT_OK)
+		return rc;
+	if ((st = kv_db_stat(&before, db)) != KV_OK ||
+	    (st = kv_db_compact(db)) != KV_OK ||
+	    (st = kv_db_stat(&after, db)) != KV_OK)
+		return kvt_close(db, kvt_fail(db, st));
+	printf("compacted: %llu bytes before, %llu after\n", before.file_size,
+	       after.file_size);
+	return kvt_close(db, KVT_EXIT_OK);
+}
+
 /* kv_schema_list_fn of stat: one line, or one element of "schemas". */
 static int stat_schema(const char *name, unsigned int version,
                        const char *prefix, void *payload)

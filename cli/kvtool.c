@@ -71,6 +71,15 @@ static const struct kvt_cmd commands[] = {
 	  "            \"file_size\", \"format\", \"schemas\": [{\"name\",\n"
 	  "            \"version\", \"prefix\"}], \"sealed\", \"unsealed\",\n"
 	  "            \"corrupt\", \"digest_ok\", \"checked\"}\n" },
+	{ "compact", kvt_cmd_compact, KVT_OPT_KEYFILE, 0, 0,
+	  "give the space of deleted records back to the file system",
+	  "compact STORE",
+	  "Rewrite the store without the space its deleted and replaced\n"
+	  "records left, where the backend can do that in place (SQLite), and\n"
+	  "print the size of its files before and after.  Other programs may\n"
+	  "read meanwhile; writers wait.  A backend that cannot (LMDB, whose\n"
+	  "file never shrinks) is refused with exit 4: kvtool convert to a new\n"
+	  "store writes a compact copy.\n" },
 	{ "dump", kvt_cmd_dump, KVT_OPT_FORMAT | KVT_OPT_FILE | KVT_OPT_KEYFILE,
 	  0, 0,
 	  "write the whole store as text",

@@ -176,6 +176,7 @@ int kvt_cmd_put(const struct kvt_args *a);
 int kvt_cmd_del(const struct kvt_args *a);
 int kvt_cmd_ls(const struct kvt_args *a);
 int kvt_cmd_stat(const struct kvt_args *a);
+int kvt_cmd_compact(const struct kvt_args *a);
 /* Read a whole stream into out (OWNED).  Returns 0, or -1 with errno. */
 int kvt_read_all(struct kvt_bytes *out, FILE *f);
 
