@@ -475,6 +475,14 @@ static int parse_mdb(struct lexer *lx)
 	return rc;
 }
 
+/* The error for a first line that starts neither format. */
+static int not_a_dump(struct lexer *lx)
+{
+	lx->line = 1;
+	return fail(lx, 1, "not a dump: the first line is neither '"
+	            PORTABLE_MAGIC "' nor mdb_dump's 'VERSION=3'");
+}
+
 enum kvt_dump_format kvt_dump_detect(const char *buf, size_t len)
 {
 	if (len >= sizeof PORTABLE_MAGIC &&
@@ -505,9 +513,8 @@ int kvt_dump_parse(enum kvt_dump_format fmt, const char *buf, size_t len,
 		rc = parse_portable(&lx);
 	else if (fmt == KVT_DUMP_MDB)
 		rc = parse_mdb(&lx);
-	else if ((lx.line = 1))
-		rc = fail(&lx, 1, "not a dump: the first line is neither '"
-		          PORTABLE_MAGIC "' nor mdb_dump's 'VERSION=3'");
+	else
+		rc = not_a_dump(&lx);
 	if (rc == -2)
 		snprintf(err->msg, sizeof err->msg, "out of memory");
 	free(lx.key.p);
