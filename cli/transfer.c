@@ -36,14 +36,19 @@ struct schemas {
 	unsigned int *current; /* current version */
 	size_t nnames;
 	int oom;      /* note_schema ran out of memory */
+	int mine;     /* docs are kvtool's (free), not libkv's (kv_free) */
 };
+
+/* libkv has no call that lists a schema's versions, so each of 1..N is
+ * asked for; past this many, only the current version is copied. */
+#define MAX_PROBED_VERSIONS 10000u
 
 static void schemas_free(struct schemas *s)
 {
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		kv_free(s->docs[i]);
+		s->mine ? free(s->docs[i]) : kv_free(s->docs[i]);
 	for (i = 0; i < s->nnames; i++)
 		free(s->names[i]);
 	free(s->docs);
@@ -73,7 +78,7 @@ static int note_schema(const char *name, unsigned int version,
 	return 0;
 }
 
-/* Add doc (OWNED by libkv) to s. */
+/* Add doc (OWNED by libkv, or by kvtool when s->mine) to s. */
 static int add_doc(struct schemas *s, char *doc)
 {
 	char **docs;
@@ -81,7 +86,7 @@ static int add_doc(struct schemas *s, char *doc)
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 8;
 		if (!(docs = realloc(s->docs, s->cap * sizeof *docs))) {
-			kv_free(doc);
+			s->mine ? free(doc) : kv_free(doc);
 			return -1;
 		}
 		s->docs = docs;
@@ -102,8 +107,14 @@ static int schemas_read(struct schemas *s, kv_db *db)
 	memset(s, 0, sizeof *s);
 	st = kv_schema_list(db, note_schema, s);
 	for (i = 0; st == KV_OK && i < s->nnames; i++) {
+		v = 1;
+		if (s->current[i] > MAX_PROBED_VERSIONS) {
+			v = s->current[i];
+			kvt_error("warning: schema %s is at version %u: only that "
+			          "version is copied", s->names[i], v);
+		}
 		/* A schema may skip versions (1, then 3): ask for each. */
-		for (v = 1; st == KV_OK && v <= s->current[i]; v++) {
+		for (; st == KV_OK && v <= s->current[i] && v != 0; v++) {
 			st = kv_schema_get(&doc, db, s->names[i], v);
 			if (st == KV_NOTFOUND)
 				st = KV_OK;
@@ -474,6 +485,7 @@ int kvt_cmd_load(const struct kvt_args *a)
 
 	memset(&l, 0, sizeof l);
 	l.a = a;
+	l.s.mine = 1;
 	l.name = a->npos > 0 && strcmp(a->pos[0], "-") ? a->pos[0] : "stdin";
 	if ((rc = format_arg(&fmt, a)) ||
 	    (rc = read_input(&in, a->npos > 0 ? a->pos[0] : "-")))
