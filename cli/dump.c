@@ -523,6 +523,29 @@ int kvt_dump_parse(enum kvt_dump_format fmt, const char *buf, size_t len,
 	return rc;
 }
 
+int kvt_dump_parse_file(enum kvt_dump_format fmt, FILE *f,
+                        const struct kvt_dump_sink *sink,
+                        struct kvt_dump_error *err)
+{
+	struct buf b = { NULL, 0, 0 };
+	size_t n;
+	int rc;
+
+	memset(err, 0, sizeof *err);
+	do {
+		if (buf_reserve(&b, 65536)) {
+			free(b.p);
+			return -2;
+		}
+		n = fread(b.p + b.len, 1, b.cap - b.len, f);
+		b.len += n;
+	} while (n > 0);
+	rc = ferror(f) ? -3 : kvt_dump_parse(fmt, (const char *)b.p, b.len,
+	                                     sink, err);
+	free(b.p);
+	return rc;
+}
+
 /* ---- writing ---------------------------------------------------------- */
 
 /* Bytes in the portable escape syntax. */

@@ -51,6 +51,12 @@ int kvt_dump_parse(enum kvt_dump_format fmt, const char *buf, size_t len,
                    const struct kvt_dump_sink *sink,
                    struct kvt_dump_error *err);
 
+/* Read f to its end and parse it as kvt_dump_parse does.  A read error
+ * is reported as -3 (errno set); -2 out of memory. */
+int kvt_dump_parse_file(enum kvt_dump_format fmt, FILE *f,
+                        const struct kvt_dump_sink *sink,
+                        struct kvt_dump_error *err);
+
 /* A dump being written to f; records must come in ascending key order,
  * schemas (portable format only) before the first record. */
 struct kvt_dump_writer {
