@@ -290,7 +290,9 @@ static const char env_help[] =
 	"opened without its key): dropped, printed on stderr the first time\n"
 	"(the default), printed every time, or turned into a refusal (exit 7;\n"
 	"exit 9 for the keyed store).  KV_KEYFILE=FILE names the secret key\n"
-	"file when --keyfile is not given.\n";
+	"file when --keyfile is not given.  KVTOOL_PROGRESS=never turns the\n"
+	"progress bar of long work off, =always draws it at once (on a\n"
+	"terminal only, either way).\n";
 
 static const char keyfile_help[] =
 	"Every command that opens a store takes:\n"

@@ -468,6 +468,9 @@ static int read_input(struct kvt_bytes *out, const char *name)
 		kvt_error("%s: %s", name, strerror(errno));
 		return KVT_EXIT_FAIL;
 	}
+	if (f == stdin && isatty(STDIN_FILENO))
+		kvt_error("reading the dump from the terminal; end it with "
+		          "Ctrl-D");
 	rc = kvt_read_all(out, f);
 	if (rc)
 		kvt_error("%s: %s", name, strerror(errno));
