@@ -124,10 +124,14 @@ static int schemas_read(struct schemas *s, kv_db *db)
 	}
 	if (st == KV_OK && s->oom) {
 		kvt_error("out of memory");
+		schemas_free(s);
 		return KVT_EXIT_FAIL;
 	}
-	if (st != KV_OK)
-		return kvt_fail(db, st);
+	if (st != KV_OK) {
+		i = (size_t)kvt_fail(db, st); /* before kv_free runs */
+		schemas_free(s);
+		return (int)i;
+	}
 	return KVT_EXIT_OK;
 }
 
