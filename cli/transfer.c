@@ -103,6 +103,7 @@ static int schemas_read(struct schemas *s, kv_db *db)
 	kv_status st;
 	size_t i;
 	char *doc;
+	int rc;
 
 	memset(s, 0, sizeof *s);
 	st = kv_schema_list(db, note_schema, s);
@@ -128,9 +129,9 @@ static int schemas_read(struct schemas *s, kv_db *db)
 		return KVT_EXIT_FAIL;
 	}
 	if (st != KV_OK) {
-		i = (size_t)kvt_fail(db, st); /* before kv_free runs */
+		rc = kvt_fail(db, st); /* before kv_free runs */
 		schemas_free(s);
-		return (int)i;
+		return rc;
 	}
 	return KVT_EXIT_OK;
 }
