@@ -110,6 +110,12 @@ typedef struct kv__backend {
 	/* Make every commit so far durable (used with batched durability). */
 	kv_status (*sync)(kv__benv *env);
 	kv_status (*stat)(kv__bstat *out, kv__benv *env);
+
+	/* Give the space of deleted and replaced records back to the file
+	 * system.  The core holds the writer lock and no write transaction is
+	 * open; readers may be.  NULL: the backend cannot compact in place
+	 * (kv_db_compact then fails with KV_EINVAL). */
+	kv_status (*compact)(kv__benv *env);
 } kv__backend;
 
 /* Provided by the core for backends: record a failure message for the

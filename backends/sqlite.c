@@ -740,6 +740,25 @@ static kv_status db_sync(kv__benv *env)
 	return status;
 }
 
+/* Rewrite the file without its free pages (VACUUM, which in WAL mode
+ * lets readers go on), then fold the WAL into the file and truncate it.
+ * A reader of another connection may hold the WAL: it then shrinks at a
+ * later checkpoint, so the checkpoint's result does not matter. */
+static kv_status db_compact(kv__benv *env)
+{
+	int rc;
+
+	if (!env->writer)
+		return kv__error(KV_EREADONLY, "%s: opened read-only",
+		                 env->path);
+	rc = sqlite3_exec(env->writer->db, "VACUUM", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return map_rc(rc, env->writer->db, "sqlite vacuum");
+	sqlite3_exec(env->writer->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
+	             NULL, NULL);
+	return KV_OK;
+}
+
 static void db_close(kv__benv *env)
 {
 	if (!env)
@@ -1187,4 +1206,5 @@ const kv__backend kv__backend_sqlite = {
 	.cursor_close = cursor_close,
 	.sync = db_sync,
 	.stat = db_stat,
+	.compact = db_compact,
 };

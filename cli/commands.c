@@ -287,10 +287,97 @@ int kvt_cmd_ls(const struct kvt_args *a)
 	return db ? kvt_close(db, rc) : rc;
 }
 
+int kvt_cmd_compact(const struct kvt_args *a)
+{
+	kv_stat before = KV_STAT_INIT, after = KV_STAT_INIT;
+	kv_db *db = NULL;
+	kv_status st;
+	int rc;
+
+	if ((rc = kvt_open(&db, a, KV_OPEN_READWRITE)) != KVT_EXIT_OK)
+		return rc;
+	if ((st = kv_db_stat(&before, db)) != KV_OK ||
+	    (st = kv_db_compact(db)) != KV_OK ||
+	    (st = kv_db_stat(&after, db)) != KV_OK)
+		return kvt_close(db, kvt_fail(db, st));
+	printf("compacted: %llu bytes before, %llu after\n", before.file_size,
+	       after.file_size);
+	return kvt_close(db, KVT_EXIT_OK);
+}
+
+/* kv_schema_list_fn of stat: one line, or one element of "schemas". */
+static int stat_schema(const char *name, unsigned int version,
+                       const char *prefix, void *payload)
+{
+	int *n = payload;
+
+	if (*n < 0) {
+		fputs("schema: ", stdout);
+		kvt_escape(stdout, name, strlen(name));
+		printf(" %u ", version);
+		kvt_escape(stdout, prefix, strlen(prefix));
+		putchar('\n');
+		return 0;
+	}
+	fputs((*n)++ ? ", {" : "{", stdout);
+	kvt_json_field(stdout, "name", name, strlen(name));
+	printf(", \"version\": %u, ", version);
+	kvt_json_field(stdout, "prefix", prefix, strlen(prefix));
+	putchar('}');
+	return 0;
+}
+
+/* The seal state of stat: a verify scan, its problems not listed. */
+static int stat_seals(kv_verify_report *out, kv_db *db)
+{
+	struct kvt_progress bar;
+	kv_status st;
+
+	kvt_progress_init(&bar, "stat", 0);
+	st = kv_db_verify(out, db, NULL, kvt_progress_update, &bar);
+	kvt_progress_clear(&bar);
+	return st == KV_OK ? KVT_EXIT_OK : kvt_fail(db, st);
+}
+
+/* Print what stat found, as lines or as one JSON object. */
+static int stat_print(const struct kvt_args *a, kv_db *db, const kv_stat *s,
+                      const kv_verify_report *r)
+{
+	const char *path = kv_db_path(db);
+	int n = a->json ? 0 : -1;
+	kv_status st;
+
+	if (a->json) {
+		printf("{\"backend\": \"%s\", ", kv_db_backend(db));
+		kvt_json_field(stdout, "path", path, strlen(path));
+		printf(", \"count\": %llu, \"file_size\": %llu, \"format\": %u, "
+		       "\"schemas\": [", s->count, s->file_size, s->format);
+	} else {
+		printf("backend: %s\npath: ", kv_db_backend(db));
+		kvt_escape(stdout, path, strlen(path));
+		printf("\ncount: %llu\nfile_size: %llu\nformat: %u\n", s->count,
+		       s->file_size, s->format);
+	}
+	if ((st = kv_schema_list(db, stat_schema, &n)) != KV_OK)
+		return kvt_fail(db, st);
+	if (a->json)
+		printf("], \"sealed\": %llu, \"unsealed\": %llu, \"corrupt\": "
+		       "%llu, \"digest_ok\": %s, \"checked\": %s}\n",
+		       r->records - r->unsealed - r->corrupt, r->unsealed,
+		       r->corrupt, r->digest_ok ? "true" : "false",
+		       r->checked ? "true" : "false");
+	else
+		printf("seals: %llu sealed, %llu unsealed, %llu corrupt\n"
+		       "digest: %s\n", r->records - r->unsealed - r->corrupt,
+		       r->unsealed, r->corrupt, !r->checked ? "unchecked"
+		       : r->digest_ok ? "ok" : "MISMATCH");
+	return KVT_EXIT_OK;
+}
+
 int kvt_cmd_stat(const struct kvt_args *a)
 {
+	kv_verify_report r = KV_VERIFY_REPORT_INIT;
 	kv_stat s = KV_STAT_INIT;
-	const char *path;
 	kv_db *db = NULL;
 	kv_status st;
 	int rc;
@@ -299,17 +386,7 @@ int kvt_cmd_stat(const struct kvt_args *a)
 		return rc;
 	if ((st = kv_db_stat(&s, db)) != KV_OK)
 		return kvt_close(db, kvt_fail(db, st));
-	path = kv_db_path(db);
-	if (a->json) {
-		printf("{\"backend\": \"%s\", ", kv_db_backend(db));
-		kvt_json_field(stdout, "path", path, strlen(path));
-		printf(", \"count\": %llu, \"file_size\": %llu, \"format\": %u}\n",
-		       s.count, s.file_size, s.format);
-	} else {
-		printf("backend: %s\npath: ", kv_db_backend(db));
-		kvt_escape(stdout, path, strlen(path));
-		printf("\ncount: %llu\nfile_size: %llu\nformat: %u\n", s.count,
-		       s.file_size, s.format);
-	}
-	return kvt_close(db, KVT_EXIT_OK);
+	if ((rc = stat_seals(&r, db)) == KVT_EXIT_OK)
+		rc = stat_print(a, db, &s, &r);
+	return kvt_close(db, rc);
 }

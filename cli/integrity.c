@@ -16,14 +16,11 @@
 
 #include "kvtool.h"
 
-#define BAR_WIDTH 30
-
 /* The state the callbacks of one verify or seal share. */
 struct run {
 	const char *label;    /* before the bar: "verify" or "seal" */
 	const char *unsealed; /* word of an unsealed record's line */
-	int bar;              /* draw a progress bar on stderr */
-	int bar_len;          /* characters of the bar on screen; 0: none */
+	struct kvt_progress bar; /* on stderr, when it is a terminal */
 	int shared;           /* stdout is a terminal too: wipe the bar
 	                         before printing a line */
 	int json;             /* problems as JSON objects, into out */
@@ -37,7 +34,7 @@ static void run_init(struct run *r, const char *label, int json)
 	memset(r, 0, sizeof *r);
 	r->label = label;
 	r->unsealed = "unsealed";
-	r->bar = !json && isatty(STDERR_FILENO);
+	kvt_progress_init(&r->bar, label, json);
 	r->shared = isatty(STDOUT_FILENO);
 	r->json = json;
 	r->out = stdout;
@@ -46,41 +43,15 @@ static void run_init(struct run *r, const char *label, int json)
 /* Wipe the progress bar off the terminal, if it is drawn. */
 static void bar_clear(struct run *r)
 {
-	if (r->bar_len <= 0)
-		return;
-	fprintf(stderr, "\r%*s\r", r->bar_len, "");
-	fflush(stderr);
-	r->bar_len = 0;
+	kvt_progress_clear(&r->bar);
 }
 
-/* Draw "LABEL [=====>    ]  45% DONE/TOTAL" over the previous bar. */
+/* kv_progress_fn of verify and seal. */
 static int on_progress(kv_u64 done, kv_u64 total, void *payload)
 {
 	struct run *r = payload;
-	char bar[BAR_WIDTH + 1], line[128];
-	unsigned long long pct;
-	int fill, len;
 
-	if (!r->bar)
-		return 0;
-	if (total < done) /* the count was taken before the scan */
-		total = done;
-	pct = total ? done * 100 / total : 100;
-	fill = (int)(pct * BAR_WIDTH / 100);
-	memset(bar, ' ', BAR_WIDTH);
-	memset(bar, '=', (size_t)fill);
-	if (fill > 0 && fill < BAR_WIDTH)
-		bar[fill - 1] = '>';
-	bar[BAR_WIDTH] = '\0';
-	len = snprintf(line, sizeof line, "%s [%s] %3llu%% %llu/%llu",
-	               r->label, bar, pct, done, total);
-	if (len < 0)
-		return 0;
-	fprintf(stderr, "\r%-*s", len > r->bar_len ? len : r->bar_len, line);
-	fflush(stderr);
-	if (len > r->bar_len)
-		r->bar_len = len;
-	return 0;
+	return kvt_progress_update(done, total, &r->bar);
 }
 
 /* The word a problem's line starts with, or its JSON "kind". */

@@ -62,6 +62,12 @@ void kvt_json_write(FILE *f, const char *text, size_t len, int pretty)
 	json_decref(v);
 }
 
+void kvt_json_dump(FILE *f, const struct json_t *v)
+{
+	json_dumpf(v, f, JSON_ENCODE_ANY | JSON_ENSURE_ASCII | JSON_COMPACT |
+	           JSON_REAL_PRECISION(real_digits(v)));
+}
+
 int kvt_json_string(FILE *f, const void *p, size_t len)
 {
 	json_t *s = json_stringn(p, len); /* NULL unless valid UTF-8 */

@@ -57,12 +57,113 @@ static const struct kvt_cmd commands[] = {
 	  "  --limit N     stop after N keys\n"
 	  "  --json        print a JSON array of {\"key\": ..., \"value\": ...}\n" },
 	{ "stat", kvt_cmd_stat, KVT_OPT_JSON | KVT_OPT_KEYFILE, 0, 0,
-	  "show backend, path, key count, file size and format",
+	  "show backend, counts, size, format, schemas and seal state",
 	  "stat [--json] STORE",
-	  "Print the store's backend, path, number of keys, size of its file\n"
-	  "in bytes and libkv format version, one 'name: value' per line.\n"
+	  "Print, one 'name: value' per line: the store's backend, path,\n"
+	  "number of keys, size of its files in bytes, libkv format version,\n"
+	  "one 'schema: NAME VERSION PREFIX' line per schema, and the state of\n"
+	  "its seals: 'seals: N sealed, U unsealed, C corrupt' and 'digest:\n"
+	  "ok' (or MISMATCH; 'unchecked' for a keyed store opened without its\n"
+	  "key).  The seals are counted by a scan of every record, as verify\n"
+	  "does; stat exits with 0 whatever it finds (verify exits with 8).\n"
 	  "\n"
-	  "  --json    print them as one JSON object\n" },
+	  "  --json    print one object {\"backend\", \"path\", \"count\",\n"
+	  "            \"file_size\", \"format\", \"schemas\": [{\"name\",\n"
+	  "            \"version\", \"prefix\"}], \"sealed\", \"unsealed\",\n"
+	  "            \"corrupt\", \"digest_ok\", \"checked\"}\n" },
+	{ "compact", kvt_cmd_compact, KVT_OPT_KEYFILE, 0, 0,
+	  "give the space of deleted records back to the file system",
+	  "compact STORE",
+	  "Rewrite the store without the space its deleted and replaced\n"
+	  "records left, where the backend can do that in place (SQLite), and\n"
+	  "print the size of its files before and after.  Other programs may\n"
+	  "read meanwhile; writers wait.  A backend that cannot (LMDB, whose\n"
+	  "file never shrinks) is refused with exit 4: kvtool convert to a new\n"
+	  "store writes a compact copy.\n" },
+	{ "dump", kvt_cmd_dump, KVT_OPT_FORMAT | KVT_OPT_FILE | KVT_OPT_KEYFILE,
+	  0, 0,
+	  "write the whole store as text",
+	  "dump [--format portable|mdb] [-f FILE] STORE",
+	  "Write every schema version and every record, in key order and from\n"
+	  "one snapshot, to stdout (or FILE) as text that load reads back.\n"
+	  "Every record is checked against its seal on the way; a damaged one\n"
+	  "stops the dump with exit 3, and the dump then lacks its end line so\n"
+	  "that load refuses it.\n"
+	  "\n"
+	  "  --format portable   kvtool's format (the default): printable\n"
+	  "                      ASCII lines, any bytes escaped; see FORMAT\n"
+	  "                      in kvtool(1)\n"
+	  "  --format mdb        LMDB's mdb_dump text (format=bytevalue, the\n"
+	  "                      main database) that mdb_load reads into a\n"
+	  "                      plain LMDB database: the values as they are,\n"
+	  "                      without schemas or seals; keys longer than\n"
+	  "                      511 bytes are refused\n"
+	  "  -f, --file=FILE     write to FILE instead of stdout\n" },
+	{ "load", kvt_cmd_load,
+	  KVT_OPT_FORMAT | KVT_OPT_OVERWRITE | KVT_OPT_KEYFILE, 0, 1,
+	  "read a dump into a store",
+	  "load [--format portable|mdb] [--overwrite] STORE [FILE]",
+	  "Read a dump from FILE (or stdin, or '-') into STORE, creating it if\n"
+	  "it does not exist.  The format is told from the first line unless\n"
+	  "--format says it.  The whole dump is parsed first: a malformed one\n"
+	  "is reported as FILE:LINE:COLUMN: MESSAGE and nothing is written\n"
+	  "(exit 10).  Then every record is written in one transaction, and\n"
+	  "after them the schemas (so records an older schema version accepted\n"
+	  "are loaded as they are).  Each record is sealed by STORE.\n"
+	  "\n"
+	  "mdb_dump output of a libkv LMDB store (mdb_dump -n -s data STORE,\n"
+	  "or -a) loads with its records' frames taken off; kv_meta is\n"
+	  "skipped.  The dump of any other LMDB database (one database) loads\n"
+	  "its values as they are.\n"
+	  "\n"
+	  "  --overwrite   load into a store that is not empty: the dump's keys\n"
+	  "                replace the store's, schema versions it has already\n"
+	  "                are kept; without it such a store is refused (exit 5)\n"
+	  "  --format F    portable or mdb\n" },
+	{ "convert", kvt_cmd_convert,
+	  KVT_OPT_FORCE | KVT_OPT_ADOPT | KVT_OPT_DSTKEYFILE | KVT_OPT_KEYFILE,
+	  1, 1,
+	  "copy a store to another file or backend",
+	  "convert [--force] [--adopt] [--dst-keyfile FILE] SRC DST",
+	  "Copy every record and every schema version of SRC into a new store\n"
+	  "DST (a path or URI: lmdb:PATH, sqlite:PATH, ...).  SRC is opened\n"
+	  "read-only and never changed.  Its seals and digest are checked\n"
+	  "first: a damaged SRC is refused (exit 8), as is one with unsealed\n"
+	  "records unless --adopt.  Then the records are copied from one\n"
+	  "snapshot in one transaction of DST, and sealed there; the schemas\n"
+	  "are defined after them.  On failure DST is left empty.\n"
+	  "\n"
+	  "  --force             replace an existing store DST (emptied first);\n"
+	  "                      without it an existing DST is refused (exit 5)\n"
+	  "  --adopt             copy records without a seal (another program\n"
+	  "                      wrote them) and seal them in DST\n"
+	  "  --keyfile FILE      SRC's key, and DST's unless --dst-keyfile\n"
+	  "  --dst-keyfile FILE  DST's key: a keyed DST; '' for an unkeyed one\n" },
+	{ "export", kvt_cmd_export, KVT_OPT_FORMAT | KVT_OPT_KEYFILE, 0, 1,
+	  "write the records under a prefix as JSON Lines or CSV",
+	  "export [--format jsonl|csv] STORE [PREFIX]",
+	  "Write one row per record (a JSON object) whose key starts with\n"
+	  "PREFIX, in key order, from one snapshot.  Values that are not JSON\n"
+	  "objects are skipped with a note on stderr.\n"
+	  "\n"
+	  "  --format jsonl   one line {\"key\": KEY, \"record\": {...}} per\n"
+	  "                   record (the default)\n"
+	  "  --format csv     RFC 4180: a header 'key,FIELD,...' with the\n"
+	  "                   fields of the schema that governs PREFIX in its\n"
+	  "                   order, then the other fields found; a string\n"
+	  "                   cell is its text, any other value compact JSON,\n"
+	  "                   an absent field empty\n" },
+	{ "diff", kvt_cmd_diff, KVT_OPT_JSON | KVT_OPT_KEYFILE, 2, 2,
+	  "compare two records field by field",
+	  "diff [--json] STORE KEY1 KEY2",
+	  "Print the fields of the records at KEY1 and KEY2 side by side, one\n"
+	  "line per field, marked ' ' (equal), '|' (different), '<' (only in\n"
+	  "KEY1) or '>' (only in KEY2); values as compact JSON.  Exits with 0\n"
+	  "whether or not they differ.\n"
+	  "\n"
+	  "  --json    print {\"same\": BOOL, \"fields\": [{\"field\",\n"
+	  "            \"status\": \"same\"|\"changed\"|\"left_only\"|\n"
+	  "            \"right_only\", \"left\", \"right\"}]}\n" },
 	{ "schema", kvt_cmd_schema,
 	  KVT_OPT_JSON | KVT_OPT_VERSION | KVT_OPT_KEYFILE, 0, INT_MAX,
 	  "list, show, add and check the schemas of records",
@@ -181,7 +282,7 @@ static const char exits_help[] =
 	"deprecated field under KV_WARNINGS=error), 8 integrity problems\n"
 	"found (verify, seal), 9 key problem (key file missing, readable by\n"
 	"others or not the store's key; a write to a keyed store without\n"
-	"its key).\n";
+	"its key), 10 malformed dump (load).\n";
 
 static const char env_help[] =
 	"Environment: KV_WARNINGS=ignore|once|always|error says what happens\n"
@@ -189,7 +290,9 @@ static const char env_help[] =
 	"opened without its key): dropped, printed on stderr the first time\n"
 	"(the default), printed every time, or turned into a refusal (exit 7;\n"
 	"exit 9 for the keyed store).  KV_KEYFILE=FILE names the secret key\n"
-	"file when --keyfile is not given.\n";
+	"file when --keyfile is not given.  KVTOOL_PROGRESS=never turns the\n"
+	"progress bar of long work off, =always draws it at once (on a\n"
+	"terminal only, either way).\n";
 
 static const char keyfile_help[] =
 	"Every command that opens a store takes:\n"
@@ -218,7 +321,7 @@ static void print_help(FILE *f)
 	      "Inspect and edit a libkv store.  STORE is a path, lmdb:PATH or\n"
 	      "sqlite:PATH.\n\nCommands:\n", f);
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n%s\n%s\n%s\n%s\nSee kvtool CMD --help and "
 	        "kvtool(1).\n", keyfile_help, escapes_help, exits_help,
 	        env_help);
@@ -382,6 +485,11 @@ static const struct option {
 	{ "--file", KVT_OPT_FILE, 1 },
 	{ "-f", KVT_OPT_FILE, 2 },
 	{ "--keyfile", KVT_OPT_KEYFILE, 1 },
+	{ "--format", KVT_OPT_FORMAT, 1 },
+	{ "--overwrite", KVT_OPT_OVERWRITE, 0 },
+	{ "--force", KVT_OPT_FORCE, 0 },
+	{ "--adopt", KVT_OPT_ADOPT, 0 },
+	{ "--dst-keyfile", KVT_OPT_DSTKEYFILE, 1 },
 };
 
 /* The option arg names, or NULL. */
@@ -400,6 +508,10 @@ static int set_value(struct kvt_args *a, unsigned int bit, const char *val)
 {
 	if (bit == KVT_OPT_FILE) {
 		a->file = val;
+	} else if (bit == KVT_OPT_FORMAT) {
+		a->format = val;
+	} else if (bit == KVT_OPT_DSTKEYFILE) {
+		a->dst_keyfile = val; /* "" is allowed: no key */
 	} else if (bit == KVT_OPT_KEYFILE) {
 		if (!*val)
 			return kvt_usage(a->cmd, "--keyfile needs a file name");
@@ -434,6 +546,9 @@ static int parse_option(struct kvt_args *a, int *i, int argc, char **argv)
 	a->keys_only |= o->bit == KVT_OPT_KEYSONLY;
 	a->no_overwrite |= o->bit == KVT_OPT_NOOVERWRITE;
 	a->salvage |= o->bit == KVT_OPT_SALVAGE;
+	a->overwrite |= o->bit == KVT_OPT_OVERWRITE;
+	a->force |= o->bit == KVT_OPT_FORCE;
+	a->adopt |= o->bit == KVT_OPT_ADOPT;
 	if (!o->value)
 		return KVT_EXIT_OK;
 	if (!(val = option_value(arg, strlen(o->name), i, argc, argv)))

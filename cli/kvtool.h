@@ -27,8 +27,9 @@ enum kvt_exit {
 	KVT_EXIT_INTEGRITY = 8, /* verify or seal found corrupt or unsealed
 	                           records, a digest mismatch, or seals it
 	                           could not check */
-	KVT_EXIT_KEY = 9       /* KV_EKEY: key file missing, readable by
+	KVT_EXIT_KEY = 9,      /* KV_EKEY: key file missing, readable by
 	                          others or wrong; write without the key */
+	KVT_EXIT_BADDUMP = 10  /* load: the input is not a well-formed dump */
 };
 
 /* Options a command accepts: bits of kvt_cmd.opts. */
@@ -44,6 +45,11 @@ enum kvt_exit {
                                       store (also before CMD) */
 #define KVT_OPT_NOSTORE     0x200u /* not an option: the first argument is
                                       a FILE, not a STORE (keygen) */
+#define KVT_OPT_FORMAT      0x400u /* --format NAME */
+#define KVT_OPT_OVERWRITE   0x800u /* --overwrite (load) */
+#define KVT_OPT_FORCE       0x1000u /* --force (convert) */
+#define KVT_OPT_ADOPT       0x2000u /* --adopt (convert) */
+#define KVT_OPT_DSTKEYFILE  0x4000u /* --dst-keyfile FILE (convert) */
 
 struct kvt_cmd;
 
@@ -61,6 +67,9 @@ struct kvt_args {
 	unsigned long long limit; /* --limit N, when has_limit */
 	int has_version;
 	unsigned int version;     /* --version N (>= 1), when has_version */
+	const char *format;       /* --format NAME, or NULL */
+	int overwrite, force, adopt;
+	const char *dst_keyfile;  /* --dst-keyfile FILE, or NULL */
 };
 
 /* One entry of the command table. */
@@ -137,9 +146,29 @@ int kvt_json_string(FILE *f, const void *p, size_t len);
  * keys, whitespace around allowed)?  Returns 1 for an object, 2 for any other
  * value, 0 when it is not JSON. */
 int kvt_json_check(const char *text, size_t len);
+/* Write a parsed JSON value compact and in ASCII, each real with the
+ * fewest digits that give it back exactly; no newline at the end. */
+struct json_t;
+void kvt_json_dump(FILE *f, const struct json_t *v);
 /* Write text, which kvt_json_check accepted, in ASCII: compact or, when
  * pretty, indented by two spaces per level; no newline at the end. */
 void kvt_json_write(FILE *f, const char *text, size_t len, int pretty);
+
+/* progress.c: a progress bar on stderr, for long work on a terminal. */
+struct kvt_progress {
+	const char *label;        /* before the bar: the command's name */
+	int on;                   /* stderr is a terminal, not turned off */
+	int len;                  /* characters of the bar on screen */
+	long long start_ms, drawn_ms;
+};
+/* Start a bar labelled label (static); quiet: never draw it. */
+void kvt_progress_init(struct kvt_progress *p, const char *label, int quiet);
+/* A kv_progress_fn: done of total units; payload is the kvt_progress.
+ * Draws only once the work has lasted a while.  Returns 0. */
+int kvt_progress_update(kv_u64 done, kv_u64 total, void *payload);
+/* Wipe the bar off the terminal, if drawn; call before printing to the
+ * terminal and at the end. */
+void kvt_progress_clear(struct kvt_progress *p);
 
 /* commands.c: the handlers of the command table. */
 int kvt_cmd_get(const struct kvt_args *a);
@@ -147,8 +176,18 @@ int kvt_cmd_put(const struct kvt_args *a);
 int kvt_cmd_del(const struct kvt_args *a);
 int kvt_cmd_ls(const struct kvt_args *a);
 int kvt_cmd_stat(const struct kvt_args *a);
+int kvt_cmd_compact(const struct kvt_args *a);
 /* Read a whole stream into out (OWNED).  Returns 0, or -1 with errno. */
 int kvt_read_all(struct kvt_bytes *out, FILE *f);
+
+/* transfer.c: whole stores. */
+int kvt_cmd_dump(const struct kvt_args *a);
+int kvt_cmd_load(const struct kvt_args *a);
+int kvt_cmd_convert(const struct kvt_args *a);
+
+/* export.c: records as tables, and side by side. */
+int kvt_cmd_export(const struct kvt_args *a);
+int kvt_cmd_diff(const struct kvt_args *a);
 
 /* records.c: schemas and records. */
 int kvt_cmd_schema(const struct kvt_args *a);

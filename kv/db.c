@@ -413,6 +413,28 @@ kv_status kv_db_sync(kv_db *db)
 	return KV_OK;
 }
 
+kv_status kv_db_compact(kv_db *db)
+{
+	kv_status rc;
+
+	KV__ENTER(db, "kv_db_compact");
+	if (db->flags == KV_OPEN_READONLY)
+		return kv__error(KV_EREADONLY, "%s: store is open read-only",
+		                 db->path);
+	if (!db->be->compact)
+		return kv__error(KV_EINVAL, "%s: the %s backend cannot compact "
+		                 "a store in place (copying it to a new store "
+		                 "compacts it)", db->path, db->be->name);
+	/* No write transaction may run under the backend's compaction. */
+	if ((rc = kv__writer_hold(db)))
+		return rc;
+	rc = db->be->compact(db->env);
+	kv__writer_release(db);
+	if (rc)
+		return kv__wrap(rc, "compact %s", db->path);
+	return KV_OK;
+}
+
 kv_status kv_db_stat(kv_stat *out, kv_db *db)
 {
 	kv__bstat bs = { 0, 0 };

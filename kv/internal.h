@@ -122,6 +122,10 @@ const kv__backend *kv__backend_find(const char *name, size_t len);
 kv_status kv__txn_begin(kv_txn **out, kv_db *db, int write);
 void kv__txn_end(kv_txn *txn);         /* abort and free */
 kv_status kv__txn_commit(kv_txn *txn); /* commit and free, unchecked */
+/* The writer lock alone, for work that must run outside any backend
+ * transaction (kv_db_compact); KV_EBUSY on a thread that holds it. */
+kv_status kv__writer_hold(kv_db *db);
+void kv__writer_release(kv_db *db);
 
 /* iter.c: detach a txn's iterators when it ends. */
 void kv__iter_detach_all(kv_txn *txn);

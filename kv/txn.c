@@ -60,6 +60,16 @@ static void writer_unlock(kv_db *db)
 	pthread_mutex_unlock(&db->write_lock);
 }
 
+kv_status kv__writer_hold(kv_db *db)
+{
+	return writer_lock(db);
+}
+
+void kv__writer_release(kv_db *db)
+{
+	writer_unlock(db);
+}
+
 kv_status kv__txn_begin(kv_txn **out, kv_db *db, int write)
 {
 	kv_txn *txn;

@@ -631,6 +631,70 @@ START_TEST(test_db__strerror_names)
 }
 END_TEST
 
+/* Compaction: a backend that can compact gives the space of deleted
+ * records back; one that cannot says so with KV_EINVAL.  Either way the
+ * records, the digest and the handle are as before. */
+START_TEST(test_db__compact)
+{
+	kv_db *db = kvt_open(KV_OPEN_CREATE);
+	kv_verify_report rep = KV_VERIFY_REPORT_INIT;
+	kv_stat before = KV_STAT_INIT, after = KV_STAT_INIT;
+	char k[16], v[1000];
+	kv_txn *txn = NULL;
+	kv_status st;
+	int i;
+
+	memset(v, 'v', sizeof v);
+	for (i = 0; i < 2000; i++) {
+		snprintf(k, sizeof k, "k%05d", i);
+		kvt_assert_ok(db, kv_db_put(db, k, strlen(k), v, sizeof v, 0));
+	}
+	for (i = 1; i < 2000; i++) {
+		snprintf(k, sizeof k, "k%05d", i);
+		kvt_assert_ok(db, kv_db_del(db, k, strlen(k)));
+	}
+	kvt_assert_ok(db, kv_db_stat(&before, db));
+	st = kv_db_compact(db);
+	if (st == KV_OK) {
+		kvt_assert_ok(db, kv_db_stat(&after, db));
+		ck_assert_msg(after.file_size < before.file_size,
+		              "compact left %llu bytes of %llu",
+		              after.file_size, before.file_size);
+	} else {
+		ck_assert_int_eq(st, KV_EINVAL);
+		ck_assert_msg(strstr(kv_db_errmsg(db), "cannot compact"),
+		              "message: %s", kv_db_errmsg(db));
+	}
+	{
+		void *got = NULL;
+		size_t len = 0;
+
+		kvt_assert_ok(db, kv_db_get(&got, &len, db, "k00000", 6));
+		ck_assert(len == sizeof v && memcmp(got, v, len) == 0);
+		kv_free(got);
+	}
+	kvt_assert_ok(db, kv_db_stat(&after, db));
+	ck_assert_msg(after.count == 1, "count %llu, want 1", after.count);
+	kvt_assert_ok(db, kv_db_verify(&rep, db, NULL, NULL, NULL));
+	ck_assert(rep.digest_ok && rep.corrupt == 0 && rep.records == 1);
+	kvt_put_str(db, "after", "compact");
+	kvt_expect_str(db, "after", "compact");
+
+	/* Not under this thread's own write transaction, not on NULL. */
+	kvt_assert_ok(db, kv_txn_begin(&txn, db, 0));
+	if (st == KV_OK)
+		ck_assert_int_eq(kv_db_compact(db), KV_EBUSY);
+	kv_txn_abort(txn);
+	ck_assert_int_eq(kv_db_compact(NULL), KV_EINVAL);
+	kvt_close(db);
+
+	db = kvt_open(KV_OPEN_READONLY);
+	ck_assert_int_eq(kv_db_compact(db), KV_EREADONLY);
+	kvt_expect_str(db, "after", "compact");
+	kvt_close(db);
+}
+END_TEST
+
 static void populate(Suite *s)
 {
 	TCase *tc;
@@ -661,6 +725,7 @@ static void populate(Suite *s)
 	tcase_add_test(tc, test_db__batched_durability);
 	tcase_add_test(tc, test_db__stat_count);
 	tcase_add_test(tc, test_db__strerror_names);
+	tcase_add_test(tc, test_db__compact);
 }
 
 int main(void)

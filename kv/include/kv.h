@@ -162,6 +162,19 @@ typedef struct kv_stat {
 /** Fill *out with the store's counters.  Since 0.1. */
 KV_EXTERN kv_status kv_db_stat(kv_stat *out, kv_db *db);
 
+/**
+ * Give the space of deleted and replaced records back to the file
+ * system, where the backend can do so in place (SQLite: VACUUM; LMDB
+ * cannot: its file never shrinks, but copying the store into a new one
+ * writes it compactly).  Waits for a running write transaction of the
+ * handle and blocks writers while it runs; readers go on.  A thread that
+ * holds a write transaction gets KV_EBUSY.
+ * Expect: KV_EINVAL (the backend cannot compact, or db is not an open
+ * handle), KV_EREADONLY (opened read-only), KV_EBUSY, KV_EFULL (the
+ * rewrite needs room for a copy of the store).  Since 0.1.
+ */
+KV_EXTERN kv_status kv_db_compact(kv_db *db);
+
 /* ------------------------------------------------------------------ */
 /* Single-call (autocommit) access.                                     */
 
