@@ -171,7 +171,7 @@ KV_EXTERN kv_status kv_db_stat(kv_stat *out, kv_db *db);
  * holds a write transaction gets KV_EBUSY.
  * Expect: KV_EINVAL (the backend cannot compact, or db is not an open
  * handle), KV_EREADONLY (opened read-only), KV_EBUSY, KV_EFULL (the
- * rewrite needs room for a copy of the store).  Since 0.1.
+ * rewrite needs room for a copy of the store).  Since 0.2.
  */
 KV_EXTERN kv_status kv_db_compact(kv_db *db);
 
