@@ -41,6 +41,18 @@ struct kv_db {
 	int flush_stop;             /* guarded by flush_lock */
 	int flushing;               /* the flusher thread runs */
 
+	/* Group commit (db.c), for every-commit-synced stores: a commit is
+	 * made unsynced under write_lock and numbered there; after the lock
+	 * is released one committer at a time syncs for every commit
+	 * numbered before its sync began, and each commit returns once such
+	 * a sync completed.  The other fields are guarded by sync_lock. */
+	atomic_ullong commit_seq;   /* commits made so far */
+	pthread_mutex_t sync_lock;
+	pthread_cond_t sync_cond;
+	unsigned long long synced_seq; /* commits a completed sync covers */
+	unsigned long long failed_seq; /* covered by a sync that failed */
+	int syncing;                /* a committer is syncing for the rest */
+
 	/* schema.c's cache of current schemas; only write transactions touch
 	 * it, so write_lock guards it. */
 	struct kv__schema_cache *schemas;
@@ -128,8 +140,12 @@ void kv__iter_detach_all(kv_txn *txn);
 
 /* db.c: *ts = now (CLOCK_REALTIME) + ms, for timed waits. */
 void kv__deadline(struct timespec *ts, unsigned long ms);
-/* db.c: note a commit for the batched-durability flusher. */
-void kv__db_committed(kv_db *db);
+/* db.c: note a commit, under write_lock: for the batched-durability
+ * flusher, or numbered for group commit (the number, else 0). */
+unsigned long long kv__db_committed(kv_db *db);
+/* db.c: once write_lock is released, wait until a sync covers commit
+ * seq (group commit; 0: nothing to wait for). */
+kv_status kv__db_durable(kv_db *db, unsigned long long seq);
 /* db.c: close db's backend for finalisation: roll back held
  * transactions, flush, close.  The handle itself stays for kv_db_close. */
 void kv__db_finalize(kv_db *db);

@@ -195,6 +195,7 @@ kv_status kv_txn_begin(kv_txn **out, kv_db *db, unsigned int flags)
 kv_status kv__txn_commit(kv_txn *txn)
 {
 	kv_db *db = txn->db;
+	unsigned long long seq = 0;
 	kv_status rc;
 
 	kv__iter_detach_all(txn);
@@ -205,11 +206,13 @@ kv_status kv__txn_commit(kv_txn *txn)
 	}
 	rc = db->be->txn_commit(txn->bt);
 	if (rc == KV_OK && txn->write)
-		kv__db_committed(db);
+		seq = kv__db_committed(db);
 	txn_release(txn);
 	if (rc)
 		return kv__wrap(rc, "commit to %s", db->path);
-	return KV_OK;
+	/* Synced outside the writer lock, so that the commits made while
+	 * this one syncs share the next sync. */
+	return kv__db_durable(db, seq);
 }
 
 kv_status kv_txn_commit(kv_txn *txn)
