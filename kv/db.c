@@ -207,8 +207,11 @@ kv_status kv__db_durable(kv_db *db, unsigned long long seq)
 static kv_status db_new(kv_db **out, const char *path,
                         const kv_open_options *o)
 {
-	kv_db *db = calloc(1, sizeof *db);
+	/* Aligned for the call counters' cache-line stripes. */
+	kv_db *db = aligned_alloc(_Alignof(kv_db), sizeof *db);
 
+	if (db)
+		memset(db, 0, sizeof *db);
 	if (!db || !(db->path = strdup(path))) {
 		free(db);
 		return kv__error(KV_ENOMEM, "out of memory");
@@ -399,10 +402,10 @@ void kv__db_finalize(kv_db *db)
 	}
 	/* Calls in progress on other threads get a few seconds to return;
 	 * a call that never does keeps its backend (leaked, not crashed). */
-	for (waited = 0; atomic_load(&db->active) > 0 && waited < 5000;
+	for (waited = 0; kv__db_active(db) > 0 && waited < 5000;
 	     waited++)
 		usleep(1000);
-	if (atomic_load(&db->active) == 0) {
+	if (kv__db_active(db) == 0) {
 		if (finalize_held(db))
 			close_backend(db);
 		else
@@ -443,7 +446,7 @@ kv_status kv_db_close(kv_db *db)
 			usleep(1000);
 		if (!atomic_load(&db->env_closed) &&
 		    atomic_load(&db->open_txns) == 0 &&
-		    atomic_load(&db->active) == 0)
+		    kv__db_active(db) == 0)
 			close_backend(db);
 		else if (!atomic_load(&db->env_closed))
 			return kv__error(KV_EBUSY, "%s: transactions still open "

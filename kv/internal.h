@@ -18,6 +18,14 @@
 #define KV__ITER_MAGIC 0x6b764954u /* "kvIT" */
 #define KV__DEAD_MAGIC 0xdeadbeefu
 
+/* Calls in progress on a handle, counted in stripes of their own cache
+ * line (a thread always uses the same one), so that threads reading in
+ * parallel do not bounce one counter between their cores. */
+#define KV__ACTIVE_STRIPES 8
+struct kv__active {
+	_Alignas(64) atomic_int n;
+};
+
 struct kv_db {
 	uint32_t magic;
 	uint64_t serial;            /* names this handle's error messages */
@@ -67,7 +75,7 @@ struct kv_db {
 	/* lifecycle.c: calls in progress (finalisation waits for them to
 	 * return), the fork generation the handle was opened in, and the
 	 * registry of open handles finalisation closes. */
-	atomic_int active;
+	struct kv__active active[KV__ACTIVE_STRIPES];
 	unsigned int fork_gen;
 	atomic_int finalized;       /* 1: being finalised, 2: done */
 	atomic_int env_closed;      /* finalisation closed the backend */
@@ -93,6 +101,7 @@ struct kv_txn {
 	int64_t digest_count;
 	int digest_dirty;
 	int held;                   /* on db->held */
+	int local;                  /* caller's memory (kv__txn_begin_in) */
 	struct kv_txn *held_prev, *held_next;
 };
 
@@ -132,6 +141,9 @@ const kv__backend *kv__backend_find(const char *name, size_t len);
 
 /* txn.c: transactions used by the autocommit calls and iterators. */
 kv_status kv__txn_begin(kv_txn **out, kv_db *db, int write);
+/* As kv__txn_begin in the caller's txn (zeroed here), which no program
+ * sees: a single-call read spares the allocation. */
+kv_status kv__txn_begin_in(kv_txn *txn, kv_db *db, int write);
 void kv__txn_end(kv_txn *txn);         /* abort and free */
 kv_status kv__txn_commit(kv_txn *txn); /* commit and free, unchecked */
 
@@ -156,7 +168,7 @@ void kv__db_finalize(kv_db *db);
  * KV_EFORKED in a forked child; the count drops when the calling
  * function returns, whichever way. */
 typedef struct kv__guard {
-	kv_db *db;
+	atomic_int *active;         /* the stripe of db->active counted in */
 } kv__guard;
 kv_status kv__db_enter(kv__guard *g, kv_db *db, const char *fn);
 void kv__guard_release(kv__guard *g);
@@ -170,6 +182,7 @@ void kv__guard_release(kv__guard *g);
 	} while (0)
 
 int kv__finalized(void);               /* finalisation closed the stores */
+int kv__db_active(const kv_db *db);    /* calls in progress on db */
 unsigned int kv__fork_gen(void);       /* bumped in every forked child */
 /* Can db's backend be touched from here (not finalised, not forked)? */
 int kv__db_usable(const kv_db *db);

@@ -60,35 +60,45 @@ static void writer_unlock(kv_db *db)
 	pthread_mutex_unlock(&db->write_lock);
 }
 
-kv_status kv__txn_begin(kv_txn **out, kv_db *db, int write)
+kv_status kv__txn_begin_in(kv_txn *txn, kv_db *db, int write)
 {
-	kv_txn *txn;
 	kv_status rc;
 
+	memset(txn, 0, sizeof *txn);
 	if (write && db->flags == KV_OPEN_READONLY)
 		return kv__error(KV_EREADONLY, "%s: store is open read-only",
 		                 db->path);
 	if (write && db->unchecked)
 		return kv__error(KV_EKEY, "%s: store is keyed and was opened "
 		                 "without its key: writes are refused", db->path);
-	txn = calloc(1, sizeof *txn);
-	if (!txn)
-		return kv__error(KV_ENOMEM, "out of memory");
-	if (write && (rc = writer_lock(db))) {
-		free(txn);
+	if (write && (rc = writer_lock(db)))
 		return rc;
-	}
 	rc = db->be->txn_begin(&txn->bt, db->env, write);
 	if (rc) {
 		if (write)
 			writer_unlock(db);
-		free(txn);
 		return kv__wrap(rc, "begin transaction on %s", db->path);
 	}
 	txn->magic = KV__TXN_MAGIC;
 	txn->db = db;
 	txn->write = write;
+	txn->local = 1;
 	atomic_fetch_add(&db->open_txns, 1);
+	return KV_OK;
+}
+
+kv_status kv__txn_begin(kv_txn **out, kv_db *db, int write)
+{
+	kv_txn *txn = malloc(sizeof *txn);
+	kv_status rc;
+
+	if (!txn)
+		return kv__error(KV_ENOMEM, "out of memory");
+	if ((rc = kv__txn_begin_in(txn, db, write))) {
+		free(txn);
+		return rc;
+	}
+	txn->local = 0;
 	*out = txn;
 	return KV_OK;
 }
@@ -139,7 +149,8 @@ static void txn_release(kv_txn *txn)
 		writer_unlock(db);
 	atomic_fetch_sub(&db->open_txns, 1);
 	txn->magic = KV__DEAD_MAGIC;
-	free(txn);
+	if (!txn->local)
+		free(txn);
 }
 
 void kv__txn_end(kv_txn *txn)
@@ -368,7 +379,7 @@ kv_status kv_db_get(void **out, size_t *out_len, kv_db *db, const void *key,
                     size_t key_len)
 {
 	kv__bval bv;
-	kv_txn *txn;
+	kv_txn txn;
 	void *copy;
 	kv_status rc;
 
@@ -377,9 +388,9 @@ kv_status kv_db_get(void **out, size_t *out_len, kv_db *db, const void *key,
 		return kv__error(KV_EINVAL, "kv_db_get: out is NULL");
 	if ((rc = kv__check_key(key, key_len, "kv_db_get")))
 		return rc;
-	if ((rc = kv__txn_begin(&txn, db, 0)))
+	if ((rc = kv__txn_begin_in(&txn, db, 0)))
 		return rc;
-	rc = txn_get(&bv, txn, key, key_len);
+	rc = txn_get(&bv, &txn, key, key_len);
 	if (rc == KV_OK) {
 		/* One spare byte so a zero-length value is still a pointer. */
 		copy = malloc(bv.val_len + 1);
@@ -393,7 +404,7 @@ kv_status kv_db_get(void **out, size_t *out_len, kv_db *db, const void *key,
 			*out_len = bv.val_len;
 		}
 	}
-	kv__txn_end(txn);
+	kv__txn_end(&txn);
 	return rc;
 }
 
@@ -403,10 +414,10 @@ static kv_status autocommit(kv_db *db, const void *key, size_t key_len,
                             const void *val, size_t val_len,
                             unsigned int flags, int del)
 {
-	kv_txn *txn;
+	kv_txn local, *txn = &local;
 	kv_status rc;
 
-	if ((rc = kv__txn_begin(&txn, db, 1)))
+	if ((rc = kv__txn_begin_in(txn, db, 1)))
 		return rc;
 	rc = del ? txn_del(txn, key, key_len)
 	         : kv__put_checked(txn, key, key_len, val ? val : "", val_len,
