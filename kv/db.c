@@ -316,6 +316,7 @@ kv_status kv_db_open(kv_db **out, const char *uri,
 	/* Commits are synced by the core: in batches, or as a group commit
 	 * (kv__db_durable) where several committers share one sync. */
 	args.sync_each_commit = 0;
+	args.group_commit = !db->batched;
 	db->be = be;
 	if ((rc = be->open(&db->env, &args)))
 		goto done;
