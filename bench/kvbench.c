@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -170,8 +172,42 @@ static unsigned long long dir_bytes(const char *dir)
 	return sum;
 }
 
-static void machine_info(void)
+/* The file system type of dir, for the machine line. */
+static const char *fs_name(const char *dir)
 {
+	struct statfs sf;
+
+	if (statfs(dir, &sf) != 0)
+		return "file system unknown";
+	switch ((unsigned long)sf.f_type) {
+	case 0xEF53: return "ext4";
+	case 0x58465342: return "xfs";
+	case 0x9123683E: return "btrfs";
+	case 0x01021994: return "tmpfs";
+	case 0x794c7630: return "overlayfs";
+	default: return "other file system";
+	}
+}
+
+/* "load average a b c" from /proc/loadavg: other work on the machine. */
+static const char *load_average(void)
+{
+	static char buf[96];
+	double a = 0, b = 0, c = 0;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f) {
+		if (fscanf(f, "%lf %lf %lf", &a, &b, &c) != 3)
+			a = b = c = 0;
+		fclose(f);
+	}
+	snprintf(buf, sizeof buf, "load average %.2f %.2f %.2f", a, b, c);
+	return buf;
+}
+
+static void machine_info(const char *dir)
+{
+	struct utsname u;
 	char line[512], model[256] = "unknown";
 	FILE *f = fopen("/proc/cpuinfo", "r");
 
@@ -186,8 +222,11 @@ static void machine_info(void)
 		}
 		fclose(f);
 	}
-	printf("machine: nproc %ld, CPU %s\n", sysconf(_SC_NPROCESSORS_ONLN),
-	       model);
+	printf("machine: nproc %ld, CPU %s, RAM %.1f GiB, Linux %s\n",
+	       sysconf(_SC_NPROCESSORS_ONLN), model,
+	       (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) /
+	               1073741824.0, uname(&u) == 0 ? u.release : "?");
+	printf("stores in %s (%s); %s\n", dir, fs_name(dir), load_average());
 	bench_versions();
 }
 
@@ -610,7 +649,7 @@ int main(int argc, char **argv)
 		run.example_val = BVAL(&d, ex);
 		run.example_vlen = d.vlen[ex];
 	}
-	machine_info();
+	machine_info(dir);
 	for (size_t s = 0; s < bench_nstores; s++) {
 		if (!listed(stores, bench_stores[s].name))
 			continue;
@@ -619,6 +658,7 @@ int main(int argc, char **argv)
 	}
 	clear_dir(dir, 1);
 	bench_report(&run);
-	printf("\ntotal %.1f s\n", bench_now() - t0);
+	printf("\ntotal %.1f s; at the end %s\n", bench_now() - t0,
+	       load_average());
 	return failed;
 }
