@@ -595,10 +595,10 @@ typedef struct gc_writer {
 } gc_writer;
 
 /* Key and value of put i of thread t in round. */
-static void gc_put_of(char key[32], char val[48], int round, int t, int i)
+static void gc_put_of(char key[64], char val[64], int round, int t, int i)
 {
-	snprintf(key, 32, "g%02d/t%d/%04d", round, t, i);
-	snprintf(val, 48, "group round %d thread %d put %d", round, t, i);
+	snprintf(key, 64, "g%02d/t%d/%04d", round, t, i);
+	snprintf(val, 64, "group round %d thread %d put %d", round, t, i);
 }
 
 /* One writer thread: autocommitted puts, each acknowledged as it returns
@@ -606,7 +606,7 @@ static void gc_put_of(char key[32], char val[48], int round, int t, int i)
 static void *gc_writer_main(void *arg)
 {
 	const gc_writer *w = arg;
-	char key[32], val[48];
+	char key[64], val[64];
 	int i;
 
 	for (i = 0; i < GC_PUTS; i++) {
@@ -671,7 +671,7 @@ static size_t gc_read(int fd, ack *a, size_t n)
 static void gc_check(kv_db *db, int round, const ack *a, size_t nacks)
 {
 	kv_verify_report r = KV_VERIFY_REPORT_INIT;
-	char key[32], val[48];
+	char key[64], val[64];
 	size_t i;
 
 	for (i = 0; i < nacks; i++) {
