@@ -7,7 +7,7 @@
 if (!exists("srcdir")) srcdir = system("dirname " . ARG0)
 if (!exists("scaling")) scaling = ""
 
-set terminal pngcairo size 1100,560 font "sans,10"
+set terminal pngcairo size 1100,600 font "sans,10" noenhanced
 set output "bench.png"
 set title "libkv / alternative, ops/s ratio per workload (one run, median of 3)"
 set style data histograms
@@ -19,7 +19,7 @@ set yrange [0.05:100]
 set ylabel "ratio (log scale; 1 = as fast)"
 set xtics rotate by -20 nomirror
 set grid ytics
-set key top left
+set key outside top center horizontal
 set datafile missing "NaN"
 plot "< awk -f " . srcdir . "/chart.awk " . results \
 	using 2:xtic(1) title "libkv-lmdb / raw LMDB", \
@@ -30,14 +30,14 @@ plot "< awk -f " . srcdir . "/chart.awk " . results \
 
 if (strlen(scaling) == 0) exit
 set output "bench-scaling.png"
-set terminal pngcairo size 1300,420 font "sans,10"
+set terminal pngcairo size 1300,460 font "sans,10" noenhanced
 unset style
 set style data linespoints
 set logscale x
 unset xtics
 set xtics nomirror
 set xlabel "records (N)"
-set key top left
+set key below
 set multiplot layout 1,3 title "scaling, one repetition per N"
 sel(name, kind, work, expr) = sprintf("< awk -F'\t' '$2==\"%s\" && $3==\"%s\" && $4==\"%s\" {print $1, %s}' %s", kind, name, work, expr, scaling)
 set title "random get latency"
