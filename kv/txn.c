@@ -218,12 +218,19 @@ kv_status kv__txn_commit(kv_txn *txn)
 	rc = db->be->txn_commit(txn->bt);
 	if (rc == KV_OK && txn->write)
 		seq = kv__db_committed(db);
+	/* Until its sync, the commit keeps kv_db_close away as an open
+	 * transaction would: the sync still uses the backend. */
+	if (seq)
+		atomic_fetch_add(&db->open_txns, 1);
 	txn_release(txn);
 	if (rc)
 		return kv__wrap(rc, "commit to %s", db->path);
 	/* Synced outside the writer lock, so that the commits made while
 	 * this one syncs share the next sync. */
-	return kv__db_durable(db, seq);
+	rc = kv__db_durable(db, seq);
+	if (seq)
+		atomic_fetch_sub(&db->open_txns, 1);
+	return rc;
 }
 
 kv_status kv_txn_commit(kv_txn *txn)
