@@ -42,6 +42,16 @@ typedef struct kv__bopen {
 	unsigned int flags;     /* KV_OPEN_* */
 	unsigned int mode;      /* mode of a new file (already defaulted) */
 	int sync_each_commit;   /* 1: fsync at commit; 0: the core calls sync */
+	/* With sync_each_commit 0: 1 when the core syncs right after each
+	 * commit, outside its writer lock, so that concurrent commits share
+	 * one sync (group commit).  A commit may then leave part of its
+	 * syncing to sync(), but what it writes unsynced must never damage
+	 * the store if the system goes down before that sync (LMDB: data
+	 * pages synced, the meta page deferred).  0: batched durability,
+	 * commits unsynced until sync().  A backend may ignore it and treat
+	 * both alike when its unsynced commits are always safe (SQLite's
+	 * WAL). */
+	int group_commit;
 } kv__bopen;
 
 /* Counters a backend reports. */

@@ -1234,8 +1234,12 @@ static kv_status env_open(kv__benv **out, const kv__bopen *args)
 		map_size = 2 * file_size;
 	if (env->readonly)
 		mdb_flags |= MDB_RDONLY;
+	/* Under MDB_NOSYNC a system crash before the sync may leave a meta
+	 * page pointing at pages never written; MDB_NOMETASYNC syncs the
+	 * data at commit and defers only the meta page, which keeps the
+	 * store intact: what group commit needs. */
 	if (!args->sync_each_commit)
-		mdb_flags |= MDB_NOSYNC;
+		mdb_flags |= args->group_commit ? MDB_NOMETASYNC : MDB_NOSYNC;
 	while ((rc = env_try_open(env, mdb_flags, args->mode, map_size)) ==
 	               ENOMEM && map_size / 4 >= MIN_MAP &&
 	       map_size / 4 > file_size)

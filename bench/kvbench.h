@@ -1,11 +1,11 @@
 /*
  * bench/kvbench.h - shared declarations of the libkv benchmark.
  *
- * kvbench.c makes the data set, times the workloads and prints the report;
- * stores.c drives each store (libkv on LMDB and SQLite, raw LMDB, raw
- * SQLite, SQLite as Python's dbm.sqlite3 uses it, GDBM) through one table
- * of functions.  A function returns 0 on success and -1 (after printing
- * why) on failure.
+ * kvbench.c makes the data set, runs each store in a child process of its
+ * own, and prints the report (report.c); stores.c and stores_lmdb.c drive
+ * each store (libkv on LMDB and SQLite, raw LMDB, raw SQLite, SQLite as
+ * Python's dbm.sqlite3 uses it, GDBM) through one table of functions.  A
+ * function returns 0 on success and -1 (after printing why) on failure.
  */
 #ifndef KVBENCH_H
 #define KVBENCH_H
@@ -25,13 +25,18 @@ typedef struct bench_data {
 
 #define BKEY(d, i) ((d)->keys + (d)->koff[i])
 #define BVAL(d, i) ((d)->vals + (d)->voff[i])
+#define BENCH_KEY_MAX 47
 
 /* Records per write transaction of a bulk load (bounds LMDB's dirty
- * pages) and gets per read transaction. */
+ * pages) and gets (or record updates) per transaction. */
 #define BENCH_LOAD_CHUNK 100000
 #define BENCH_GETS_PER_TXN 1000
 /* dbm.sqlite3-style bulk loads are timed on at most this many puts. */
 #define BENCH_DBM_LOAD_CAP 20000
+/* Thread slots a store may be used from at once. */
+#define BENCH_MAX_THREADS 4
+/* Scans sample the heap every this many records. */
+#define BENCH_SAMPLE_EVERY 65536
 
 typedef struct bench_store {
 	const char *name;
@@ -42,8 +47,9 @@ typedef struct bench_store {
 	            double *seconds);
 	int (*open)(void **h, const char *path);
 	/* Get the records idx[0..m) in read transactions of
-	 * BENCH_GETS_PER_TXN gets (or however the store reads). */
-	int (*get)(void *h, const bench_data *d, const uint32_t *idx,
+	 * BENCH_GETS_PER_TXN gets (or however the store reads).  slot is the
+	 * calling thread's, 0 .. BENCH_MAX_THREADS-1. */
+	int (*get)(void *h, int slot, const bench_data *d, const uint32_t *idx,
 	           size_t m);
 	/* kv_db_get per key (libkv only; NULL elsewhere). */
 	int (*get_auto)(void *h, const bench_data *d, const uint32_t *idx,
@@ -51,16 +57,89 @@ typedef struct bench_store {
 	/* Visit every record with its value; *count gets the number seen. */
 	int (*scan)(void *h, size_t *count);
 	/* Puts of the new records [first, first + m) of c, each its own
-	 * durable commit. */
-	int (*commits)(void *h, const bench_data *c, size_t first, size_t m);
+	 * durable commit, from thread slot slot. */
+	int (*commits)(void *h, int slot, const bench_data *c, size_t first,
+	               size_t m);
+	/* Record partial update: untimed preparation (may be NULL), then set
+	 * field "value" of the records idx[0..m), in write transactions of
+	 * BENCH_GETS_PER_TXN updates.  update NULL: not measured. */
+	int (*update_prep)(void *h);
+	int (*update)(void *h, const bench_data *d, const uint32_t *idx,
+	              size_t m);
 	void (*close)(void *h);
+	int threads;      /* get and commits may run from several threads */
 	const char *note; /* printed under the table, or NULL */
 } bench_store;
 
 extern const bench_store bench_stores[];
 extern const size_t bench_nstores;
+extern volatile unsigned bench_sink; /* keeps reads from being dropped */
 
 double bench_now(void);
 void bench_versions(void);
+/* Note the heap in use now towards the store's peak (kvbench.c). */
+void bench_mem_sample(void);
+
+/* stores_lmdb.c */
+int bench_libkv_lmdb_load(const char *path, const bench_data *d,
+                          size_t *timed, double *seconds);
+int bench_libkv_sqlite_load(const char *path, const bench_data *d,
+                            size_t *timed, double *seconds);
+int bench_libkv_lmdb_open(void **h, const char *path);
+int bench_libkv_sqlite_open(void **h, const char *path);
+int bench_libkv_get(void *h, int slot, const bench_data *d,
+                    const uint32_t *idx, size_t m);
+int bench_libkv_get_auto(void *h, const bench_data *d, const uint32_t *idx,
+                         size_t m);
+int bench_libkv_scan(void *h, size_t *count);
+int bench_libkv_commits(void *h, int slot, const bench_data *d,
+                        size_t first, size_t m);
+int bench_libkv_update_prep(void *h);
+int bench_libkv_update(void *h, const bench_data *d, const uint32_t *idx,
+                       size_t m);
+void bench_libkv_close(void *h);
+int bench_rlmdb_load(const char *path, const bench_data *d, size_t *timed,
+                     double *seconds);
+int bench_rlmdb_open(void **h, const char *path);
+int bench_rlmdb_get(void *h, int slot, const bench_data *d,
+                    const uint32_t *idx, size_t m);
+int bench_rlmdb_scan(void *h, size_t *count);
+int bench_rlmdb_commits(void *h, int slot, const bench_data *d,
+                        size_t first, size_t m);
+int bench_rlmdb_update(void *h, const bench_data *d, const uint32_t *idx,
+                       size_t m);
+void bench_rlmdb_close(void *h);
+void bench_lmdb_version(char *buf, size_t size);
+
+/* ---- results (kvbench.c measures, report.c prints) ---------------------- */
+
+enum {
+	W_LOAD, W_GET, W_GET2, W_GETAUTO, W_SCAN, W_COMMIT, W_COMMIT4,
+	W_UPDATE, W_COUNT
+};
+enum { M_FILE, M_PEAK_RSS, M_SCAN_RSS, M_SCAN_HEAP, M_HEAP, M_COUNT };
+
+typedef struct bench_result {
+	int ran, failed;
+	double ops[W_COUNT];   /* ops/s, median of the repetitions; 0: none */
+	double mem[M_COUNT];   /* bytes */
+	double seconds;        /* wall time of the store's run */
+} bench_result;
+
+typedef struct bench_run {
+	size_t n, ngets, ncommits, nupdates;
+	int reps;
+	unsigned long long seed;
+	double mean_key, mean_val;
+	const char *example_key, *example_val;
+	int example_klen, example_vlen;
+	unsigned workloads;    /* 1u << W_*: the workloads measured */
+	bench_result res[16];  /* by index in bench_stores */
+} bench_run;
+
+extern const char *const bench_wnames[W_COUNT];
+extern const char *const bench_mnames[M_COUNT];
+
+void bench_report(const bench_run *run);
 
 #endif /* KVBENCH_H */

@@ -150,18 +150,68 @@ static void *flusher_main(void *arg)
 	}
 }
 
-void kv__db_committed(kv_db *db)
+unsigned long long kv__db_committed(kv_db *db)
 {
-	if (db->batched)
+	if (db->batched) {
 		atomic_store(&db->dirty, 1);
+		return 0;
+	}
+	return atomic_fetch_add(&db->commit_seq, 1) + 1;
+}
+
+/* Sync for every commit made so far, as the one committer doing so;
+ * called and returns with sync_lock held, which it drops meanwhile so
+ * that more commits can be made and queue for the next sync. */
+static kv_status lead_sync(kv_db *db)
+{
+	unsigned long long upto = atomic_load(&db->commit_seq);
+	kv_status rc;
+
+	db->syncing = 1;
+	pthread_mutex_unlock(&db->sync_lock);
+	rc = db->be->sync(db->env);
+	pthread_mutex_lock(&db->sync_lock);
+	db->syncing = 0;
+	if (rc == KV_OK && upto > db->synced_seq)
+		db->synced_seq = upto;
+	else if (rc != KV_OK && upto > db->failed_seq)
+		db->failed_seq = upto;
+	pthread_cond_broadcast(&db->sync_cond);
+	return rc;
+}
+
+kv_status kv__db_durable(kv_db *db, unsigned long long seq)
+{
+	kv_status rc = KV_OK;
+
+	if (seq == 0)
+		return KV_OK;
+	pthread_mutex_lock(&db->sync_lock);
+	while (db->synced_seq < seq && rc == KV_OK) {
+		/* A sync that began after this commit failed: it may be lost. */
+		if (db->failed_seq >= seq)
+			rc = KV_EIO;
+		else if (db->syncing)
+			pthread_cond_wait(&db->sync_cond, &db->sync_lock);
+		else
+			rc = lead_sync(db);
+	}
+	pthread_mutex_unlock(&db->sync_lock);
+	if (rc)
+		return kv__wrap(rc, "commit to %s was made but the sync that "
+		                "should make it durable failed", db->path);
+	return KV_OK;
 }
 
 /* Allocate a handle for path with its locks; the backend is not open. */
 static kv_status db_new(kv_db **out, const char *path,
                         const kv_open_options *o)
 {
-	kv_db *db = calloc(1, sizeof *db);
+	/* Aligned for the call counters' cache-line stripes. */
+	kv_db *db = aligned_alloc(_Alignof(kv_db), sizeof *db);
 
+	if (db)
+		memset(db, 0, sizeof *db);
 	if (!db || !(db->path = strdup(path))) {
 		free(db);
 		return kv__error(KV_ENOMEM, "out of memory");
@@ -175,6 +225,8 @@ static kv_status db_new(kv_db **out, const char *path,
 	pthread_mutex_init(&db->write_lock, NULL);
 	pthread_mutex_init(&db->flush_lock, NULL);
 	pthread_cond_init(&db->flush_cond, NULL);
+	pthread_mutex_init(&db->sync_lock, NULL);
+	pthread_cond_init(&db->sync_cond, NULL);
 	pthread_mutex_init(&db->held_lock, NULL);
 	*out = db;
 	return KV_OK;
@@ -188,6 +240,8 @@ static void db_free(kv_db *db)
 		pthread_mutex_destroy(&db->write_lock);
 		pthread_mutex_destroy(&db->flush_lock);
 		pthread_cond_destroy(&db->flush_cond);
+		pthread_mutex_destroy(&db->sync_lock);
+		pthread_cond_destroy(&db->sync_cond);
 		pthread_mutex_destroy(&db->held_lock);
 	}
 	db->magic = KV__DEAD_MAGIC;
@@ -210,6 +264,19 @@ static kv_status check_options(const kv_open_options *o)
 		                 (int)o->durability);
 	if (o->mode & ~07777u)
 		return kv__error(KV_EINVAL, "kv_db_open: bad mode 0%o", o->mode);
+	return KV_OK;
+}
+
+/* What opening wrote (a new store's layout, its digest and key check)
+ * is durable before the first commit is acknowledged: sync it now. */
+static kv_status sync_created(kv_db *db)
+{
+	kv_status rc;
+
+	if (db->flags == KV_OPEN_READONLY)
+		return KV_OK;
+	if ((rc = db->be->sync(db->env)))
+		return kv__wrap(rc, "sync %s after opening", db->path);
 	return KV_OK;
 }
 
@@ -246,11 +313,15 @@ kv_status kv_db_open(kv_db **out, const char *uri,
 	args.path = db->path;
 	args.flags = o->flags;
 	args.mode = o->mode ? o->mode : 0600;
-	args.sync_each_commit = !db->batched;
+	/* Commits are synced by the core: in batches, or as a group commit
+	 * (kv__db_durable) where several committers share one sync. */
+	args.sync_each_commit = 0;
+	args.group_commit = !db->batched;
 	db->be = be;
 	if ((rc = be->open(&db->env, &args)))
 		goto done;
-	if ((rc = kv__seal_open(db, o->keyfile))) {
+	if ((rc = kv__seal_open(db, o->keyfile)) ||
+	    (rc = sync_created(db))) {
 		close_backend(db);
 		goto done;
 	}
@@ -332,10 +403,10 @@ void kv__db_finalize(kv_db *db)
 	}
 	/* Calls in progress on other threads get a few seconds to return;
 	 * a call that never does keeps its backend (leaked, not crashed). */
-	for (waited = 0; atomic_load(&db->active) > 0 && waited < 5000;
+	for (waited = 0; kv__db_active(db) > 0 && waited < 5000;
 	     waited++)
 		usleep(1000);
-	if (atomic_load(&db->active) == 0) {
+	if (kv__db_active(db) == 0) {
 		if (finalize_held(db))
 			close_backend(db);
 		else
@@ -376,7 +447,7 @@ kv_status kv_db_close(kv_db *db)
 			usleep(1000);
 		if (!atomic_load(&db->env_closed) &&
 		    atomic_load(&db->open_txns) == 0 &&
-		    atomic_load(&db->active) == 0)
+		    kv__db_active(db) == 0)
 			close_backend(db);
 		else if (!atomic_load(&db->env_closed))
 			return kv__error(KV_EBUSY, "%s: transactions still open "

@@ -18,6 +18,14 @@
 #define KV__ITER_MAGIC 0x6b764954u /* "kvIT" */
 #define KV__DEAD_MAGIC 0xdeadbeefu
 
+/* Calls in progress on a handle, counted in stripes of their own cache
+ * line (a thread always uses the same one), so that threads reading in
+ * parallel do not bounce one counter between their cores. */
+#define KV__ACTIVE_STRIPES 8
+struct kv__active {
+	_Alignas(64) atomic_int n;
+};
+
 struct kv_db {
 	uint32_t magic;
 	uint64_t serial;            /* names this handle's error messages */
@@ -41,6 +49,18 @@ struct kv_db {
 	int flush_stop;             /* guarded by flush_lock */
 	int flushing;               /* the flusher thread runs */
 
+	/* Group commit (db.c), for every-commit-synced stores: a commit is
+	 * made unsynced under write_lock and numbered there; after the lock
+	 * is released one committer at a time syncs for every commit
+	 * numbered before its sync began, and each commit returns once such
+	 * a sync completed.  The other fields are guarded by sync_lock. */
+	atomic_ullong commit_seq;   /* commits made so far */
+	pthread_mutex_t sync_lock;
+	pthread_cond_t sync_cond;
+	unsigned long long synced_seq; /* commits a completed sync covers */
+	unsigned long long failed_seq; /* covered by a sync that failed */
+	int syncing;                /* a committer is syncing for the rest */
+
 	/* schema.c's cache of current schemas; only write transactions touch
 	 * it, so write_lock guards it. */
 	struct kv__schema_cache *schemas;
@@ -55,7 +75,7 @@ struct kv_db {
 	/* lifecycle.c: calls in progress (finalisation waits for them to
 	 * return), the fork generation the handle was opened in, and the
 	 * registry of open handles finalisation closes. */
-	atomic_int active;
+	struct kv__active active[KV__ACTIVE_STRIPES];
 	unsigned int fork_gen;
 	atomic_int finalized;       /* 1: being finalised, 2: done */
 	atomic_int env_closed;      /* finalisation closed the backend */
@@ -81,6 +101,7 @@ struct kv_txn {
 	int64_t digest_count;
 	int digest_dirty;
 	int held;                   /* on db->held */
+	int local;                  /* caller's memory (kv__txn_begin_in) */
 	struct kv_txn *held_prev, *held_next;
 };
 
@@ -120,6 +141,9 @@ const kv__backend *kv__backend_find(const char *name, size_t len);
 
 /* txn.c: transactions used by the autocommit calls and iterators. */
 kv_status kv__txn_begin(kv_txn **out, kv_db *db, int write);
+/* As kv__txn_begin in the caller's txn (zeroed here), which no program
+ * sees: a single-call read spares the allocation. */
+kv_status kv__txn_begin_in(kv_txn *txn, kv_db *db, int write);
 void kv__txn_end(kv_txn *txn);         /* abort and free */
 kv_status kv__txn_commit(kv_txn *txn); /* commit and free, unchecked */
 /* The writer lock alone, for work that must run outside any backend
@@ -132,8 +156,12 @@ void kv__iter_detach_all(kv_txn *txn);
 
 /* db.c: *ts = now (CLOCK_REALTIME) + ms, for timed waits. */
 void kv__deadline(struct timespec *ts, unsigned long ms);
-/* db.c: note a commit for the batched-durability flusher. */
-void kv__db_committed(kv_db *db);
+/* db.c: note a commit, under write_lock: for the batched-durability
+ * flusher, or numbered for group commit (the number, else 0). */
+unsigned long long kv__db_committed(kv_db *db);
+/* db.c: once write_lock is released, wait until a sync covers commit
+ * seq (group commit; 0: nothing to wait for). */
+kv_status kv__db_durable(kv_db *db, unsigned long long seq);
 /* db.c: close db's backend for finalisation: roll back held
  * transactions, flush, close.  The handle itself stays for kv_db_close. */
 void kv__db_finalize(kv_db *db);
@@ -144,7 +172,7 @@ void kv__db_finalize(kv_db *db);
  * KV_EFORKED in a forked child; the count drops when the calling
  * function returns, whichever way. */
 typedef struct kv__guard {
-	kv_db *db;
+	atomic_int *active;         /* the stripe of db->active counted in */
 } kv__guard;
 kv_status kv__db_enter(kv__guard *g, kv_db *db, const char *fn);
 void kv__guard_release(kv__guard *g);
@@ -158,6 +186,7 @@ void kv__guard_release(kv__guard *g);
 	} while (0)
 
 int kv__finalized(void);               /* finalisation closed the stores */
+int kv__db_active(const kv_db *db);    /* calls in progress on db */
 unsigned int kv__fork_gen(void);       /* bumped in every forked child */
 /* Can db's backend be touched from here (not finalised, not forked)? */
 int kv__db_usable(const kv_db *db);

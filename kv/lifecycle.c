@@ -82,14 +82,34 @@ int kv__db_usable(const kv_db *db)
 	       db->fork_gen == kv__fork_gen();
 }
 
+/* This thread's stripe of the call counters, handed out in turn. */
+static unsigned int stripe(void)
+{
+	static atomic_uint next_stripe;
+	static _Thread_local unsigned int mine = 0;
+
+	if (mine == 0)
+		mine = 1 + atomic_fetch_add(&next_stripe, 1) % KV__ACTIVE_STRIPES;
+	return mine - 1;
+}
+
+int kv__db_active(const kv_db *db)
+{
+	int i, n = 0;
+
+	for (i = 0; i < KV__ACTIVE_STRIPES; i++)
+		n += atomic_load(&db->active[i].n);
+	return n;
+}
+
 kv_status kv__db_enter(kv__guard *g, kv_db *db, const char *fn)
 {
 	kv_status rc;
 
 	if ((rc = kv__check_db(db, fn)))
 		return rc;
-	atomic_fetch_add(&db->active, 1);
-	g->db = db;
+	g->active = &db->active[stripe()].n;
+	atomic_fetch_add(g->active, 1);
 	if (atomic_load(&phase) == DONE || atomic_load(&db->finalized))
 		return kv__error(KV_EFINALIZING, "%s: libkv has been shut down "
 		                 "(kv_shutdown or process exit)", fn);
@@ -101,8 +121,8 @@ kv_status kv__db_enter(kv__guard *g, kv_db *db, const char *fn)
 
 void kv__guard_release(kv__guard *g)
 {
-	if (g->db)
-		atomic_fetch_sub(&g->db->active, 1);
+	if (g->active)
+		atomic_fetch_sub(g->active, 1);
 }
 
 /* What forked children keep of their parent's backends (kv__keep). */

@@ -70,35 +70,45 @@ void kv__writer_release(kv_db *db)
 	writer_unlock(db);
 }
 
-kv_status kv__txn_begin(kv_txn **out, kv_db *db, int write)
+kv_status kv__txn_begin_in(kv_txn *txn, kv_db *db, int write)
 {
-	kv_txn *txn;
 	kv_status rc;
 
+	memset(txn, 0, sizeof *txn);
 	if (write && db->flags == KV_OPEN_READONLY)
 		return kv__error(KV_EREADONLY, "%s: store is open read-only",
 		                 db->path);
 	if (write && db->unchecked)
 		return kv__error(KV_EKEY, "%s: store is keyed and was opened "
 		                 "without its key: writes are refused", db->path);
-	txn = calloc(1, sizeof *txn);
-	if (!txn)
-		return kv__error(KV_ENOMEM, "out of memory");
-	if (write && (rc = writer_lock(db))) {
-		free(txn);
+	if (write && (rc = writer_lock(db)))
 		return rc;
-	}
 	rc = db->be->txn_begin(&txn->bt, db->env, write);
 	if (rc) {
 		if (write)
 			writer_unlock(db);
-		free(txn);
 		return kv__wrap(rc, "begin transaction on %s", db->path);
 	}
 	txn->magic = KV__TXN_MAGIC;
 	txn->db = db;
 	txn->write = write;
+	txn->local = 1;
 	atomic_fetch_add(&db->open_txns, 1);
+	return KV_OK;
+}
+
+kv_status kv__txn_begin(kv_txn **out, kv_db *db, int write)
+{
+	kv_txn *txn = malloc(sizeof *txn);
+	kv_status rc;
+
+	if (!txn)
+		return kv__error(KV_ENOMEM, "out of memory");
+	if ((rc = kv__txn_begin_in(txn, db, write))) {
+		free(txn);
+		return rc;
+	}
+	txn->local = 0;
 	*out = txn;
 	return KV_OK;
 }
@@ -149,7 +159,8 @@ static void txn_release(kv_txn *txn)
 		writer_unlock(db);
 	atomic_fetch_sub(&db->open_txns, 1);
 	txn->magic = KV__DEAD_MAGIC;
-	free(txn);
+	if (!txn->local)
+		free(txn);
 }
 
 void kv__txn_end(kv_txn *txn)
@@ -205,6 +216,7 @@ kv_status kv_txn_begin(kv_txn **out, kv_db *db, unsigned int flags)
 kv_status kv__txn_commit(kv_txn *txn)
 {
 	kv_db *db = txn->db;
+	unsigned long long seq = 0;
 	kv_status rc;
 
 	kv__iter_detach_all(txn);
@@ -215,11 +227,20 @@ kv_status kv__txn_commit(kv_txn *txn)
 	}
 	rc = db->be->txn_commit(txn->bt);
 	if (rc == KV_OK && txn->write)
-		kv__db_committed(db);
+		seq = kv__db_committed(db);
+	/* Until its sync, the commit keeps kv_db_close away as an open
+	 * transaction would: the sync still uses the backend. */
+	if (seq)
+		atomic_fetch_add(&db->open_txns, 1);
 	txn_release(txn);
 	if (rc)
 		return kv__wrap(rc, "commit to %s", db->path);
-	return KV_OK;
+	/* Synced outside the writer lock, so that the commits made while
+	 * this one syncs share the next sync. */
+	rc = kv__db_durable(db, seq);
+	if (seq)
+		atomic_fetch_sub(&db->open_txns, 1);
+	return rc;
 }
 
 kv_status kv_txn_commit(kv_txn *txn)
@@ -375,7 +396,7 @@ kv_status kv_db_get(void **out, size_t *out_len, kv_db *db, const void *key,
                     size_t key_len)
 {
 	kv__bval bv;
-	kv_txn *txn;
+	kv_txn txn;
 	void *copy;
 	kv_status rc;
 
@@ -384,9 +405,9 @@ kv_status kv_db_get(void **out, size_t *out_len, kv_db *db, const void *key,
 		return kv__error(KV_EINVAL, "kv_db_get: out is NULL");
 	if ((rc = kv__check_key(key, key_len, "kv_db_get")))
 		return rc;
-	if ((rc = kv__txn_begin(&txn, db, 0)))
+	if ((rc = kv__txn_begin_in(&txn, db, 0)))
 		return rc;
-	rc = txn_get(&bv, txn, key, key_len);
+	rc = txn_get(&bv, &txn, key, key_len);
 	if (rc == KV_OK) {
 		/* One spare byte so a zero-length value is still a pointer. */
 		copy = malloc(bv.val_len + 1);
@@ -400,7 +421,7 @@ kv_status kv_db_get(void **out, size_t *out_len, kv_db *db, const void *key,
 			*out_len = bv.val_len;
 		}
 	}
-	kv__txn_end(txn);
+	kv__txn_end(&txn);
 	return rc;
 }
 
@@ -410,10 +431,10 @@ static kv_status autocommit(kv_db *db, const void *key, size_t key_len,
                             const void *val, size_t val_len,
                             unsigned int flags, int del)
 {
-	kv_txn *txn;
+	kv_txn local, *txn = &local;
 	kv_status rc;
 
-	if ((rc = kv__txn_begin(&txn, db, 1)))
+	if ((rc = kv__txn_begin_in(txn, db, 1)))
 		return rc;
 	rc = del ? txn_del(txn, key, key_len)
 	         : kv__put_checked(txn, key, key_len, val ? val : "", val_len,

@@ -7,6 +7,15 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
       libsqlite3-dev liblmdb-dev libsodium-dev libjansson-dev check
       lmdb-utils sqlite3 python3 clang libgdbm-dev"
+# Optional groups, named as arguments, for what no build needs:
+# "chart" is gnuplot for `make bench-chart`.
+for group in "$@"; do
+    case $group in
+    chart) PKGS="$PKGS gnuplot-nox" ;;
+    *) echo "install-deps: unknown group '$group' (known: chart)" >&2
+       exit 2 ;;
+    esac
+done
 
 missing=""
 for p in $PKGS; do

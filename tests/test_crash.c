@@ -13,12 +13,17 @@
  *
  * The operations are a pure function of (round, index), so the test
  * process knows what the child did from the acknowledgements alone.
+ *
+ * A second child writes from several threads at once, so that commits
+ * share syncs (group commit): every put acknowledged by any thread is
+ * there after the kill.
  */
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700
 #endif
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -239,6 +244,10 @@ typedef struct kid {
 	int status;
 } kid;
 
+static void gc_child_main(int fd, const char *uri, int round);
+
+/* Fork a child making the round's operations (a round below 0: the
+ * group-commit child of round -1 - round). */
 static void kid_start(kid *k, const char *uri, int round)
 {
 	int p[2];
@@ -258,6 +267,8 @@ static void kid_start(kid *k, const char *uri, int round)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		alarm(GUARD_S);
+		if (round < 0)
+			gc_child_main(p[1], uri, -1 - round);
 		child_main(p[1], uri, round);
 	}
 	close(p[1]);
@@ -578,12 +589,164 @@ START_TEST(test_crash__kill_while_creating)
 }
 END_TEST
 
+/* ---- group commit: several writer threads ----------------------------- */
+
+#define GC_THREADS 4
+#define GC_PUTS 300   /* puts of each thread; then the child waits */
+#define GC_ROUNDS 12
+
+typedef struct gc_writer {
+	kv_db *db;
+	int fd, round, t;
+} gc_writer;
+
+/* Key and value of put i of thread t in round. */
+static void gc_put_of(char key[64], char val[64], int round, int t, int i)
+{
+	snprintf(key, 64, "g%02d/t%d/%04d", round, t, i);
+	snprintf(val, 64, "group round %d thread %d put %d", round, t, i);
+}
+
+/* One writer thread: autocommitted puts, each acknowledged as it returns
+ * (an 8-byte write to a pipe is atomic, so threads do not interleave). */
+static void *gc_writer_main(void *arg)
+{
+	const gc_writer *w = arg;
+	char key[64], val[64];
+	int i;
+
+	for (i = 0; i < GC_PUTS; i++) {
+		kv_status rc;
+
+		gc_put_of(key, val, w->round, w->t, i);
+		rc = kv_db_put(w->db, key, strlen(key), val, strlen(val), 0);
+		send_ack(w->fd, w->t * GC_PUTS + i, rc);
+		if (rc != KV_OK) {
+			fprintf(stderr, "crash child: %s: %s\n", key,
+			        kv_db_errmsg(w->db));
+			_exit(1);
+		}
+	}
+	return NULL;
+}
+
+static void gc_child_main(int fd, const char *uri, int round)
+{
+	gc_writer w[GC_THREADS];
+	pthread_t tid[GC_THREADS];
+	kv_db *db = NULL;
+	kv_status rc = kv_db_open(&db, uri, NULL);
+	int t;
+
+	send_ack(fd, -1, rc);
+	if (rc != KV_OK)
+		_exit(1);
+	for (t = 0; t < GC_THREADS; t++) {
+		w[t].db = db;
+		w[t].fd = fd;
+		w[t].round = round;
+		w[t].t = t;
+		if (pthread_create(&tid[t], NULL, gc_writer_main, &w[t]) != 0)
+			_exit(1);
+	}
+	for (t = 0; t < GC_THREADS; t++)
+		pthread_join(tid[t], NULL);
+	for (;;)
+		pause();
+}
+
+/* Read n acknowledgements (fewer when the pipe closes) into a. */
+static size_t gc_read(int fd, ack *a, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n * sizeof *a) {
+		ssize_t r = read(fd, (char *)a + got, n * sizeof *a - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got / sizeof *a;
+}
+
+/* Every put the round's child acknowledged is in the store; any other
+ * of its keys there holds its own value; the store verifies clean. */
+static void gc_check(kv_db *db, int round, const ack *a, size_t nacks)
+{
+	kv_verify_report r = KV_VERIFY_REPORT_INIT;
+	char key[64], val[64];
+	size_t i;
+
+	for (i = 0; i < nacks; i++) {
+		void *v = NULL;
+		size_t n = 0;
+		kv_status rc;
+		int t, j;
+
+		if (a[i].op < 0)
+			continue;
+		ck_assert_msg(a[i].status == 0, "round %d: put %d failed: %s",
+		              round, (int)a[i].op,
+		              kv_strerror((kv_status)a[i].status));
+		t = a[i].op / GC_PUTS;
+		j = a[i].op % GC_PUTS;
+		gc_put_of(key, val, round, t, j);
+		rc = kv_db_get(&v, &n, db, key, strlen(key));
+		ck_assert_msg(rc == KV_OK && n == strlen(val) &&
+		                      memcmp(v, val, n) == 0,
+		              "round %d: acknowledged put '%s' after the kill: "
+		              "%s", round, key, kv_strerror(rc));
+		kv_free(v);
+	}
+	kvt_expect_rc(db, kv_db_verify(&r, db, NULL, NULL, NULL), KV_OK);
+	ck_assert_msg(r.corrupt == 0 && r.digest_ok == 1,
+	              "round %d: verify: corrupt %llu, digest_ok %d", round,
+	              (unsigned long long)r.corrupt, r.digest_ok);
+}
+
+START_TEST(test_crash__kill_group_commit)
+{
+	static ack a[GC_THREADS * GC_PUTS + 1];
+	char uri[KVT_PATH_MAX];
+	int round;
+
+	kvt_close(kvt_open(KV_OPEN_CREATE));
+	kvt_uri(uri, "store");
+	for (round = 0; round < GC_ROUNDS; round++) {
+		unsigned long long r = mix(SEED * 17 + (unsigned long long)round);
+		size_t n;
+		kid k;
+		kv_db *db;
+
+		kid_start(&k, uri, -1 - round); /* negative: group child */
+		n = gc_read(k.fd, a, 1 + (size_t)(r % 200));
+		nap_us((long)((r >> 16) % 2000));
+		kill(k.pid, SIGKILL);
+		n += gc_read(k.fd, a + n, sizeof a / sizeof a[0] - n);
+		close(k.fd);
+		while (waitpid(k.pid, &k.status, 0) < 0)
+			ck_assert_msg(errno == EINTR, "waitpid: %s",
+			              strerror(errno));
+		ck_assert_msg(n > 0 && a[0].op == -1 && a[0].status == 0,
+		              "round %d: the child could not open the store",
+		              round);
+		db = kvt_open(KV_OPEN_READWRITE);
+		gc_check(db, round, a, n);
+		kvt_close(db);
+	}
+}
+END_TEST
+
 static void populate(Suite *s)
 {
 	TCase *tc = kvt_tcase(s, "crash", 120);
 
 	tcase_add_test(tc, test_crash__kill_while_writing);
 	tcase_add_test(tc, test_crash__kill_while_creating);
+	tcase_add_test(tc, test_crash__kill_group_commit);
 }
 
 int main(void)

@@ -1,0 +1,20 @@
+# bench/chart.awk - from kvbench's TSV lines (N, kind, name, workload,
+# value), one row per workload: the workload and the ratio of each pair
+# libkv/alternative, NaN where the run has none; for bench/chart.gp.
+BEGIN {
+	FS = "\t"
+	np = split("libkv-lmdb/raw-lmdb libkv-sqlite/raw-sqlite " \
+	           "libkv-lmdb/gdbm libkv-sqlite/dbm.sqlite3", pair, " ")
+	nw = split("bulk_load random_get random_get_2threads full_scan " \
+	           "durable_commit durable_commit_4threads record_update",
+	           work, " ")
+}
+$2 == "ratio" { r[$3, $4] = $5 }
+END {
+	for (w = 1; w <= nw; w++) {
+		line = work[w]
+		for (p = 1; p <= np; p++)
+			line = line " " (((pair[p], work[w]) in r) ? r[pair[p], work[w]] : "NaN")
+		print line
+	}
+}

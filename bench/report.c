@@ -1,0 +1,257 @@
+/*
+ * bench/report.c - kvbench's report: the tables of ops/s and memory, the
+ * ratios libkv/alternative computed from the same run, the targets of
+ * issue 8 with whether this run meets them, and every figure again as
+ * tab-separated "TSV" lines (N, kind, name, workload, value[, extra]) for
+ * bench/chart.gp and other tools.
+ */
+#include "kvbench.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The ratios the report computes: libkv against each alternative. */
+static const char *const pairs[][2] = {
+	{ "libkv-lmdb", "raw-lmdb" }, { "libkv-sqlite", "raw-sqlite" },
+	{ "libkv-lmdb", "gdbm" }, { "libkv-sqlite", "dbm.sqlite3" },
+};
+#define NPAIRS (sizeof pairs / sizeof pairs[0])
+
+/* Columns of the ops/s table (W_GETAUTO has rows of its own). */
+static const int cols[] = { W_LOAD, W_GET, W_GET2, W_SCAN, W_COMMIT,
+	W_COMMIT4, W_UPDATE };
+static const char *const col_titles[] = { "bulk load", "random get",
+	"get 2 thr", "full scan", "dur.commit", "commit 4thr", "rec.update" };
+#define NCOLS (sizeof cols / sizeof cols[0])
+
+/* One target of issue 8: a ratio a/b of workload wa over wb (a store's
+ * own scaling when b is NULL: wa over wb of a) at least min. */
+typedef struct target {
+	const char *a, *b;
+	int wa, wb;
+	double min;
+	const char *what;
+} target;
+
+static const target targets[] = {
+	{ "libkv-lmdb", "raw-lmdb", W_GET, W_GET, 0.85, "LMDB random get" },
+	{ "libkv-lmdb", "raw-lmdb", W_LOAD, W_LOAD, 0.8, "LMDB bulk load" },
+	{ "libkv-lmdb", "raw-lmdb", W_SCAN, W_SCAN, 0.7, "LMDB full scan" },
+	{ "libkv-sqlite", "raw-sqlite", W_GET, W_GET, 0.85,
+	  "SQLite random get" },
+	{ "libkv-sqlite", "raw-sqlite", W_LOAD, W_LOAD, 0.85,
+	  "SQLite bulk load" },
+	{ "libkv-lmdb", "gdbm", W_GET, W_GET, 2, "random get vs GDBM" },
+	{ "libkv-lmdb", "gdbm", W_LOAD, W_LOAD, 5, "bulk load vs GDBM" },
+	{ "libkv-sqlite", "dbm.sqlite3", W_LOAD, W_LOAD, 20,
+	  "bulk load vs dbm.sqlite3" },
+	{ "libkv-lmdb", NULL, W_GET2, W_GET, 1.7, "LMDB get, 2 threads/1" },
+	{ "libkv-sqlite", NULL, W_GET2, W_GET, 1.7,
+	  "SQLite get, 2 threads/1" },
+	{ "libkv-lmdb", "raw-lmdb", W_COMMIT, W_COMMIT, 0.9,
+	  "LMDB durable commit" },
+	{ "libkv-sqlite", "raw-sqlite", W_COMMIT, W_COMMIT, 0.9,
+	  "SQLite durable commit" },
+	{ "libkv-lmdb", "raw-lmdb", W_UPDATE, W_UPDATE, 0.8,
+	  "record update vs jansson" },
+	{ "libkv-lmdb", NULL, W_COMMIT4, W_COMMIT, 2,
+	  "LMDB commits, 4 threads/1" },
+	{ "libkv-sqlite", NULL, W_COMMIT4, W_COMMIT, 2,
+	  "SQLite commits, 4 threads/1" },
+};
+
+static const bench_result *result(const bench_run *run, const char *name)
+{
+	for (size_t i = 0; i < bench_nstores; i++)
+		if (!strcmp(bench_stores[i].name, name))
+			return run->res[i].ran && !run->res[i].failed ? &run->res[i]
+			                                            : NULL;
+	return NULL;
+}
+
+static double ratio(const bench_result *a, int wa, const bench_result *b,
+                    int wb)
+{
+	if (!a || !b || a->ops[wa] <= 0 || b->ops[wb] <= 0)
+		return 0;
+	return a->ops[wa] / b->ops[wb];
+}
+
+static void print_header(const bench_run *run)
+{
+	printf("data: N=%zu records, mean key %.1f B, mean value %.1f B, seed "
+	       "%llu; %zu random gets, %zu durable commits of new keys (from 1 "
+	       "and from 4 threads), %zu record updates; median of %d\n",
+	       run->n, run->mean_key, run->mean_val, run->seed, run->ngets,
+	       run->ncommits, run->nupdates, run->reps);
+	printf("example: %.*s = %.*s\n\n", run->example_klen, run->example_key,
+	       run->example_vlen, run->example_val);
+}
+
+static void print_ops(const bench_run *run)
+{
+	printf("%-22s", "ops/s");
+	for (size_t c = 0; c < NCOLS; c++)
+		printf(" %11s", col_titles[c]);
+	printf("\n");
+	for (size_t s = 0; s < bench_nstores; s++) {
+		const bench_result *r = &run->res[s];
+		if (!r->ran)
+			continue;
+		printf("%-22s", bench_stores[s].name);
+		for (size_t c = 0; c < NCOLS; c++) {
+			if (r->failed)
+				printf(" %11s", c ? "" : "FAILED");
+			else if (r->ops[cols[c]] > 0)
+				printf(" %11.0f", r->ops[cols[c]]);
+			else
+				printf(" %11s", "-");
+		}
+		printf("\n");
+	}
+	for (size_t s = 0; s < bench_nstores; s++)
+		if (run->res[s].ran && run->res[s].ops[W_GETAUTO] > 0)
+			printf("%-22s %11s %11.0f   (kv_db_get: a read transaction "
+			       "and a copy per get)\n", bench_stores[s].name, "",
+			       run->res[s].ops[W_GETAUTO]);
+	for (size_t s = 0; s < bench_nstores; s++)
+		if (run->res[s].ran && bench_stores[s].note)
+			printf("  %s\n", bench_stores[s].note);
+}
+
+static void print_mem(const bench_run *run)
+{
+	printf("\n%-22s %11s %11s %11s %11s %11s\n", "memory", "file MiB",
+	       "peak RSS MiB", "scan RSS+KiB", "scn heap+KiB", "pk heap MiB");
+	for (size_t s = 0; s < bench_nstores; s++) {
+		const bench_result *r = &run->res[s];
+		if (!r->ran || r->failed)
+			continue;
+		printf("%-22s", bench_stores[s].name);
+		for (int m = 0; m < M_COUNT; m++) {
+			int scan = m == M_SCAN_RSS || m == M_SCAN_HEAP;
+			if (scan && r->ops[W_SCAN] <= 0)
+				printf(" %11s", "-");
+			else
+				printf(" %11.2f",
+				       r->mem[m] / (scan ? 1024.0 : 1048576.0));
+		}
+		printf("\n");
+	}
+	printf("  peak RSS: over the process before the store (data set "
+	       "included there), mapped file pages count; scan RSS+/heap+: "
+	       "growth during one full scan; heap: malloc'd bytes in use, "
+	       "sampled\n");
+}
+
+static void print_ratios(const bench_run *run)
+{
+	printf("\n%-22s", "ratios");
+	for (size_t c = 0; c < NCOLS; c++)
+		printf(" %11s", col_titles[c]);
+	printf("\n");
+	for (size_t p = 0; p < NPAIRS; p++) {
+		const bench_result *a = result(run, pairs[p][0]);
+		const bench_result *b = result(run, pairs[p][1]);
+		char label[64];
+		if (!a || !b)
+			continue;
+		snprintf(label, sizeof label, "%s/%s", pairs[p][0], pairs[p][1]);
+		printf("%-22s", label);
+		for (size_t c = 0; c < NCOLS; c++) {
+			double x = ratio(a, cols[c], b, cols[c]);
+			if (x > 0)
+				printf(" %10.2fx", x);
+			else
+				printf(" %11s", "-");
+		}
+		printf("\n");
+	}
+	for (size_t p = 0; p < 2; p++) {
+		const bench_result *a = result(run, pairs[p][0]);
+		const bench_result *b = result(run, pairs[p][1]);
+		if (a && b && b->mem[M_HEAP] > 0)
+			printf("%s heap beyond %s: %+.1f%% (%.2f MiB vs %.2f MiB)\n",
+			       pairs[p][0], pairs[p][1],
+			       100 * (a->mem[M_HEAP] - b->mem[M_HEAP]) /
+			               b->mem[M_HEAP],
+			       a->mem[M_HEAP] / 1048576.0,
+			       b->mem[M_HEAP] / 1048576.0);
+	}
+}
+
+static double target_value(const bench_run *run, const target *t)
+{
+	const bench_result *a = result(run, t->a);
+
+	return ratio(a, t->wa, t->b ? result(run, t->b) : a, t->wb);
+}
+
+static void print_targets(const bench_run *run)
+{
+	int met = 0, missed = 0;
+
+	printf("\ntargets (issue 8), this run:\n");
+	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+		const target *t = &targets[i];
+		double x = target_value(run, t);
+		char label[64];
+		if (x <= 0)
+			continue;
+		snprintf(label, sizeof label, "%s/%s", t->a,
+		         t->b ? t->b : t->a);
+		printf("  %-28s %-26s %-24s %7.2fx >= %-4.3g %s\n", t->what, label,
+		       bench_wnames[t->wa], x, t->min,
+		       x >= t->min ? "met" : "MISSED");
+		if (x >= t->min)
+			met++;
+		else
+			missed++;
+	}
+	printf("  %d met, %d missed\n", met, missed);
+}
+
+static void print_tsv(const bench_run *run)
+{
+	printf("\nTSV\tN\tkind\tname\tworkload\tvalue\textra\n");
+	for (size_t s = 0; s < bench_nstores; s++) {
+		const bench_result *r = &run->res[s];
+		if (!r->ran || r->failed)
+			continue;
+		for (int w = 0; w < W_COUNT; w++)
+			if (r->ops[w] > 0)
+				printf("TSV\t%zu\tops_per_s\t%s\t%s\t%.0f\n", run->n,
+				       bench_stores[s].name, bench_wnames[w], r->ops[w]);
+		for (int m = 0; m < M_COUNT; m++)
+			printf("TSV\t%zu\tmemory\t%s\t%s\t%.0f\n", run->n,
+			       bench_stores[s].name, bench_mnames[m], r->mem[m]);
+	}
+	for (size_t p = 0; p < NPAIRS; p++) {
+		const bench_result *a = result(run, pairs[p][0]);
+		const bench_result *b = result(run, pairs[p][1]);
+		for (int w = 0; w < W_COUNT; w++) {
+			double x = ratio(a, w, b, w);
+			if (x > 0)
+				printf("TSV\t%zu\tratio\t%s/%s\t%s\t%.3f\n", run->n,
+				       pairs[p][0], pairs[p][1], bench_wnames[w], x);
+		}
+	}
+	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+		const target *t = &targets[i];
+		double x = target_value(run, t);
+		if (x > 0)
+			printf("TSV\t%zu\ttarget\t%s/%s\t%s\t%.3f\t>=%g %s\n", run->n,
+			       t->a, t->b ? t->b : t->a, bench_wnames[t->wa], x,
+			       t->min, x >= t->min ? "met" : "missed");
+	}
+}
+
+void bench_report(const bench_run *run)
+{
+	print_header(run);
+	print_ops(run);
+	print_mem(run);
+	print_ratios(run);
+	print_targets(run);
+	print_tsv(run);
+}

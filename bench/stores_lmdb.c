@@ -1,0 +1,515 @@
+/*
+ * bench/stores_lmdb.c - the stores kvbench drives through libkv, and raw
+ * LMDB (see stores.c for the table and the others).
+ *
+ *  libkv-lmdb, libkv-sqlite  libkv through its public API (seals checked
+ *                            on every read, default durability: every
+ *                            commit synced, commits of several threads
+ *                            sharing syncs).  Record updates go through
+ *                            kv_record_replace under a schema for runs/.
+ *  raw-lmdb                  mdb_* as its documentation recommends:
+ *                            MDB_NOSUBDIR, MDB_NOTLS, a reset/renewed read
+ *                            transaction per thread, a cursor for scans;
+ *                            record updates are mdb_get, json_loadb, one
+ *                            field set, json_dumps, mdb_put (jansson, the
+ *                            JSON library libkv uses).
+ */
+#include "kvbench.h"
+
+#include <jansson.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kv.h>
+
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
+/* The new "value" of update i: a number that changes with i. */
+static double new_value(size_t i) { return 0.5 + (double)(i % 1000) / 7.0; }
+
+/* ---- libkv ------------------------------------------------------------ */
+
+/* The schema of the data set's records, defined before record updates
+ * only (a schema validates every write, and the other workloads measure
+ * the bytes API). */
+static const char metrics_schema[] =
+	"{\"name\":\"metric\",\"version\":1,\"prefix\":\"runs/\","
+	"\"fields\":{"
+	"\"run\":{\"type\":\"int\",\"required\":true,\"readonly\":true},"
+	"\"metric\":{\"type\":\"string\",\"required\":true,\"readonly\":true},"
+	"\"step\":{\"type\":\"int\",\"required\":true,\"readonly\":true},"
+	"\"value\":{\"type\":\"float\",\"required\":true},"
+	"\"wall_time\":{\"type\":\"float\"},\"epoch\":{\"type\":\"int\"},"
+	"\"lr\":{\"type\":\"float\"},\"batch_size\":{\"type\":\"int\"},"
+	"\"host\":{\"type\":\"string\"},\"finite\":{\"type\":\"bool\"}}}";
+
+static int kv_fail(const char *what, kv_status st, const kv_db *db)
+{
+	fprintf(stderr, "kvbench: %s: %s: %s\n", what, kv_strerror(st),
+	        db ? kv_db_errmsg(db) : kv_errmsg());
+	return -1;
+}
+
+static int libkv_load(const char *scheme, const char *path,
+                      const bench_data *d, size_t *timed, double *seconds)
+{
+	char uri[4096];
+	kv_open_options o = KV_OPEN_OPTIONS_INIT;
+	kv_db *db;
+	kv_status st;
+	double t0;
+
+	o.flags = KV_OPEN_TRUNCATE;
+	snprintf(uri, sizeof uri, "%s:%s", scheme, path);
+	t0 = bench_now();
+	if ((st = kv_db_open(&db, uri, &o)) != KV_OK)
+		return kv_fail("kv_db_open", st, NULL);
+	for (size_t i = 0; i < d->n;) {
+		size_t end = min_sz(i + BENCH_LOAD_CHUNK, d->n);
+		kv_txn *txn;
+		if ((st = kv_txn_begin(&txn, db, 0)) != KV_OK)
+			goto fail;
+		for (; i < end; i++) {
+			st = kv_txn_put(txn, BKEY(d, i), d->klen[i], BVAL(d, i),
+			                d->vlen[i], 0);
+			if (st != KV_OK) {
+				kv_txn_abort(txn);
+				goto fail;
+			}
+		}
+		if ((st = kv_txn_commit(txn)) != KV_OK)
+			goto fail;
+	}
+	if ((st = kv_db_close(db)) != KV_OK)
+		return kv_fail("kv_db_close", st, NULL);
+	*seconds = bench_now() - t0;
+	*timed = d->n;
+	return 0;
+fail:
+	kv_fail("bulk load", st, db);
+	kv_db_close(db);
+	return -1;
+}
+
+static int libkv_open(void **h, const char *scheme, const char *path)
+{
+	char uri[4096];
+	kv_open_options o = KV_OPEN_OPTIONS_INIT;
+	kv_db *db;
+	kv_status st;
+
+	o.flags = KV_OPEN_READWRITE;
+	snprintf(uri, sizeof uri, "%s:%s", scheme, path);
+	if ((st = kv_db_open(&db, uri, &o)) != KV_OK)
+		return kv_fail("kv_db_open", st, NULL);
+	*h = db;
+	return 0;
+}
+
+int bench_libkv_lmdb_load(const char *path, const bench_data *d,
+                          size_t *timed, double *seconds)
+{
+	return libkv_load("lmdb", path, d, timed, seconds);
+}
+
+int bench_libkv_sqlite_load(const char *path, const bench_data *d,
+                            size_t *timed, double *seconds)
+{
+	return libkv_load("sqlite", path, d, timed, seconds);
+}
+
+int bench_libkv_lmdb_open(void **h, const char *path)
+{
+	return libkv_open(h, "lmdb", path);
+}
+
+int bench_libkv_sqlite_open(void **h, const char *path)
+{
+	return libkv_open(h, "sqlite", path);
+}
+
+/* The handle is shared: any number of threads may read at once. */
+int bench_libkv_get(void *h, int slot, const bench_data *d,
+                    const uint32_t *idx, size_t m)
+{
+	kv_db *db = h;
+	kv_status st;
+
+	(void)slot;
+	for (size_t i = 0; i < m;) {
+		size_t end = min_sz(i + BENCH_GETS_PER_TXN, m);
+		kv_txn *txn;
+		if ((st = kv_txn_begin(&txn, db, KV_TXN_READONLY)) != KV_OK)
+			return kv_fail("kv_txn_begin", st, db);
+		for (; i < end; i++) {
+			uint32_t j = idx[i];
+			const void *v;
+			size_t vl;
+			st = kv_txn_get(&v, &vl, txn, BKEY(d, j), d->klen[j]);
+			if (st != KV_OK || vl != d->vlen[j]) {
+				kv_txn_abort(txn);
+				return kv_fail("kv_txn_get", st, db);
+			}
+			bench_sink += *(const unsigned char *)v;
+		}
+		kv_txn_abort(txn);
+	}
+	return 0;
+}
+
+int bench_libkv_get_auto(void *h, const bench_data *d, const uint32_t *idx,
+                         size_t m)
+{
+	kv_db *db = h;
+
+	for (size_t i = 0; i < m; i++) {
+		uint32_t j = idx[i];
+		void *v;
+		size_t vl;
+		kv_status st = kv_db_get(&v, &vl, db, BKEY(d, j), d->klen[j]);
+		if (st != KV_OK || vl != d->vlen[j])
+			return kv_fail("kv_db_get", st, db);
+		bench_sink += *(const unsigned char *)v;
+		kv_free(v);
+	}
+	return 0;
+}
+
+int bench_libkv_scan(void *h, size_t *count)
+{
+	kv_db *db = h;
+	kv_iter *it;
+	kv_status st;
+	const void *k, *v;
+	size_t kl, vl, c = 0;
+
+	if ((st = kv_iter_new(&it, db, NULL, NULL, 0)) != KV_OK)
+		return kv_fail("kv_iter_new", st, db);
+	while ((st = kv_iter_next(it, &k, &kl, &v, &vl)) == KV_OK) {
+		bench_sink += *(const unsigned char *)k +
+		              (vl ? *(const unsigned char *)v : 0);
+		if (++c % BENCH_SAMPLE_EVERY == 0)
+			bench_mem_sample();
+	}
+	kv_iter_free(it);
+	if (st != KV_NOTFOUND)
+		return kv_fail("kv_iter_next", st, db);
+	*count = c;
+	return 0;
+}
+
+int bench_libkv_commits(void *h, int slot, const bench_data *d,
+                        size_t first, size_t m)
+{
+	kv_db *db = h;
+
+	(void)slot;
+	for (size_t i = 0; i < m; i++) {
+		size_t j = first + i;
+		kv_status st = kv_db_put(db, BKEY(d, j), d->klen[j], BVAL(d, j),
+		                         d->vlen[j], 0);
+		if (st != KV_OK)
+			return kv_fail("kv_db_put", st, db);
+	}
+	return 0;
+}
+
+int bench_libkv_update_prep(void *h)
+{
+	kv_status st = kv_schema_define(h, metrics_schema);
+
+	if (st != KV_OK && st != KV_EXISTS)
+		return kv_fail("kv_schema_define", st, h);
+	return 0;
+}
+
+/* kv_record_replace: read, schema check (read-only fields unchanged),
+ * seal and write, in transactions of BENCH_GETS_PER_TXN updates. */
+int bench_libkv_update(void *h, const bench_data *d, const uint32_t *idx,
+                       size_t m)
+{
+	kv_db *db = h;
+	kv_status st = KV_OK;
+	char key[BENCH_KEY_MAX + 1], set[64];
+
+	for (size_t i = 0; i < m;) {
+		size_t end = min_sz(i + BENCH_GETS_PER_TXN, m);
+		kv_txn *txn;
+		if ((st = kv_txn_begin(&txn, db, 0)) != KV_OK)
+			return kv_fail("kv_txn_begin", st, db);
+		for (; i < end && st == KV_OK; i++) {
+			uint32_t j = idx[i];
+			memcpy(key, BKEY(d, j), d->klen[j]);
+			key[d->klen[j]] = '\0';
+			snprintf(set, sizeof set, "{\"value\":%.9g}",
+			         new_value(i));
+			st = kv_record_replace(db, txn, key, set, NULL);
+		}
+		if (st != KV_OK) {
+			kv_txn_abort(txn);
+			return kv_fail("kv_record_replace", st, db);
+		}
+		if ((st = kv_txn_commit(txn)) != KV_OK)
+			return kv_fail("kv_txn_commit", st, db);
+	}
+	return 0;
+}
+
+void bench_libkv_close(void *h)
+{
+	kv_status st = kv_db_close(h);
+	if (st != KV_OK)
+		kv_fail("kv_db_close", st, NULL);
+}
+
+/* ---- raw LMDB ----------------------------------------------------------- */
+
+typedef struct rlmdb {
+	MDB_env *env;
+	MDB_dbi dbi;
+	/* One read transaction per thread slot, reset between uses. */
+	MDB_txn *rtxn[BENCH_MAX_THREADS];
+} rlmdb;
+
+static int mdb_fail(const char *what, int rc)
+{
+	fprintf(stderr, "kvbench: %s: %s\n", what, mdb_strerror(rc));
+	return -1;
+}
+
+static int rlmdb_env(MDB_env **env, const char *path)
+{
+	int rc;
+
+	if ((rc = mdb_env_create(env)) != 0)
+		return mdb_fail("mdb_env_create", rc);
+	if ((rc = mdb_env_set_mapsize(*env, (size_t)1 << 36)) != 0 ||
+	    (rc = mdb_env_open(*env, path, MDB_NOSUBDIR | MDB_NOTLS, 0600)) != 0) {
+		mdb_env_close(*env);
+		return mdb_fail("mdb_env_open", rc);
+	}
+	return 0;
+}
+
+int bench_rlmdb_load(const char *path, const bench_data *d, size_t *timed,
+                     double *seconds)
+{
+	MDB_env *env;
+	MDB_dbi dbi;
+	int rc;
+	double t0 = bench_now();
+
+	if (rlmdb_env(&env, path))
+		return -1;
+	for (size_t i = 0; i < d->n;) {
+		size_t end = min_sz(i + BENCH_LOAD_CHUNK, d->n);
+		MDB_txn *txn;
+		if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
+			goto fail;
+		if ((rc = mdb_dbi_open(txn, NULL, 0, &dbi)) != 0) {
+			mdb_txn_abort(txn);
+			goto fail;
+		}
+		for (; i < end; i++) {
+			MDB_val k = { d->klen[i], BKEY(d, i) };
+			MDB_val v = { d->vlen[i], BVAL(d, i) };
+			if ((rc = mdb_put(txn, dbi, &k, &v, 0)) != 0) {
+				mdb_txn_abort(txn);
+				goto fail;
+			}
+		}
+		if ((rc = mdb_txn_commit(txn)) != 0)
+			goto fail;
+	}
+	mdb_env_close(env);
+	*seconds = bench_now() - t0;
+	*timed = d->n;
+	return 0;
+fail:
+	mdb_env_close(env);
+	return mdb_fail("bulk load", rc);
+}
+
+int bench_rlmdb_open(void **h, const char *path)
+{
+	rlmdb *r = calloc(1, sizeof *r);
+	MDB_txn *txn;
+	int rc, s;
+
+	if (!r)
+		return -1;
+	if (rlmdb_env(&r->env, path)) {
+		free(r);
+		return -1;
+	}
+	if ((rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn)) != 0 ||
+	    (rc = mdb_dbi_open(txn, NULL, 0, &r->dbi)) != 0 ||
+	    (rc = mdb_txn_commit(txn)) != 0)
+		goto fail;
+	for (s = 0; s < BENCH_MAX_THREADS; s++) {
+		if ((rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY,
+		                        &r->rtxn[s])) != 0)
+			goto fail;
+		mdb_txn_reset(r->rtxn[s]);
+	}
+	*h = r;
+	return 0;
+fail:
+	for (s = 0; s < BENCH_MAX_THREADS; s++)
+		if (r->rtxn[s])
+			mdb_txn_abort(r->rtxn[s]);
+	mdb_env_close(r->env);
+	free(r);
+	return mdb_fail("open", rc);
+}
+
+int bench_rlmdb_get(void *h, int slot, const bench_data *d,
+                    const uint32_t *idx, size_t m)
+{
+	rlmdb *r = h;
+	MDB_txn *t = r->rtxn[slot];
+	int rc;
+
+	for (size_t i = 0; i < m;) {
+		size_t end = min_sz(i + BENCH_GETS_PER_TXN, m);
+		if ((rc = mdb_txn_renew(t)) != 0)
+			return mdb_fail("mdb_txn_renew", rc);
+		for (; i < end; i++) {
+			uint32_t j = idx[i];
+			MDB_val k = { d->klen[j], BKEY(d, j) }, v;
+			rc = mdb_get(t, r->dbi, &k, &v);
+			if (rc != 0 || v.mv_size != d->vlen[j]) {
+				mdb_txn_reset(t);
+				return mdb_fail("mdb_get", rc ? rc : MDB_CORRUPTED);
+			}
+			bench_sink += *(const unsigned char *)v.mv_data;
+		}
+		mdb_txn_reset(t);
+	}
+	return 0;
+}
+
+int bench_rlmdb_scan(void *h, size_t *count)
+{
+	rlmdb *r = h;
+	MDB_txn *t = r->rtxn[0];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t c = 0;
+	int rc;
+
+	if ((rc = mdb_txn_renew(t)) != 0)
+		return mdb_fail("mdb_txn_renew", rc);
+	if ((rc = mdb_cursor_open(t, r->dbi, &cur)) != 0) {
+		mdb_txn_reset(t);
+		return mdb_fail("mdb_cursor_open", rc);
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		bench_sink += *(const unsigned char *)k.mv_data +
+		              *(const unsigned char *)v.mv_data;
+		if (++c % BENCH_SAMPLE_EVERY == 0)
+			bench_mem_sample();
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_reset(t);
+	if (rc != MDB_NOTFOUND)
+		return mdb_fail("mdb_cursor_get", rc);
+	*count = c;
+	return 0;
+}
+
+/* Each commit synced (no MDB_NOSYNC); LMDB serialises the writers. */
+int bench_rlmdb_commits(void *h, int slot, const bench_data *d,
+                        size_t first, size_t m)
+{
+	rlmdb *r = h;
+	int rc;
+
+	(void)slot;
+	for (size_t i = 0; i < m; i++) {
+		size_t j = first + i;
+		MDB_val k = { d->klen[j], BKEY(d, j) };
+		MDB_val v = { d->vlen[j], BVAL(d, j) };
+		MDB_txn *txn;
+		if ((rc = mdb_txn_begin(r->env, NULL, 0, &txn)) != 0)
+			return mdb_fail("mdb_txn_begin", rc);
+		if ((rc = mdb_put(txn, r->dbi, &k, &v, 0)) != 0) {
+			mdb_txn_abort(txn);
+			return mdb_fail("mdb_put", rc);
+		}
+		if ((rc = mdb_txn_commit(txn)) != 0)
+			return mdb_fail("mdb_txn_commit", rc);
+	}
+	return 0;
+}
+
+/* One hand-written partial update in txn: get, parse, set "value",
+ * serialise compactly, put. */
+static int rlmdb_update1(rlmdb *r, MDB_txn *txn, const bench_data *d,
+                         uint32_t j, double value)
+{
+	MDB_val k = { d->klen[j], BKEY(d, j) }, v;
+	json_error_t err;
+	json_t *rec;
+	char *text;
+	int rc;
+
+	if ((rc = mdb_get(txn, r->dbi, &k, &v)) != 0)
+		return mdb_fail("mdb_get", rc);
+	if (!(rec = json_loadb(v.mv_data, v.mv_size, 0, &err))) {
+		fprintf(stderr, "kvbench: json_loadb: %s\n", err.text);
+		return -1;
+	}
+	if (json_object_set_new(rec, "value", json_real(value)) != 0 ||
+	    !(text = json_dumps(rec, JSON_COMPACT))) {
+		json_decref(rec);
+		fprintf(stderr, "kvbench: json: out of memory\n");
+		return -1;
+	}
+	json_decref(rec);
+	v.mv_data = text;
+	v.mv_size = strlen(text);
+	rc = mdb_put(txn, r->dbi, &k, &v, 0);
+	free(text);
+	return rc ? mdb_fail("mdb_put", rc) : 0;
+}
+
+int bench_rlmdb_update(void *h, const bench_data *d, const uint32_t *idx,
+                       size_t m)
+{
+	rlmdb *r = h;
+	int rc;
+
+	for (size_t i = 0; i < m;) {
+		size_t end = min_sz(i + BENCH_GETS_PER_TXN, m);
+		MDB_txn *txn;
+		if ((rc = mdb_txn_begin(r->env, NULL, 0, &txn)) != 0)
+			return mdb_fail("mdb_txn_begin", rc);
+		for (; i < end; i++)
+			if (rlmdb_update1(r, txn, d, idx[i], new_value(i))) {
+				mdb_txn_abort(txn);
+				return -1;
+			}
+		if ((rc = mdb_txn_commit(txn)) != 0)
+			return mdb_fail("mdb_txn_commit", rc);
+	}
+	return 0;
+}
+
+void bench_rlmdb_close(void *h)
+{
+	rlmdb *r = h;
+
+	for (int s = 0; s < BENCH_MAX_THREADS; s++)
+		mdb_txn_abort(r->rtxn[s]);
+	mdb_env_close(r->env);
+	free(r);
+}
+
+void bench_lmdb_version(char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", mdb_version(NULL, NULL, NULL));
+}
