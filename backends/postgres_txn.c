@@ -52,7 +52,7 @@ struct kv__btxn {
 	kv__bcur *cursors;
 	struct entry *log;  /* write transactions: the redo log */
 	size_t nlog, caplog;
-	unsigned int absent_reads; /* gets that found nothing, in log */
+	unsigned int absent_reads; /* gets, dels that found nothing, in log */
 };
 
 struct kv__bcur {
@@ -187,18 +187,20 @@ static kv_status run_get(int *retry, kv__btxn *t, struct entry *e,
 	return KV_OK;
 }
 
-/* Did this transaction read key as absent?  Then a row found there now
- * was created by another writer after that read. */
+/* Did this transaction last see key absent (a get or a delete that found
+ * nothing, and no write of its own since)?  Then a row found there now
+ * was created by another writer after the caller saw it missing. */
 static int read_absent(const kv__btxn *t, const struct entry *e)
 {
 	size_t i;
 
-	for (i = 0; t->absent_reads && i < t->nlog; i++) {
+	for (i = t->absent_reads ? t->nlog : 0; i-- > 0;) {
 		const struct entry *x = &t->log[i];
-		if (x->op == E_GET && x->rc == KV_NOTFOUND && x->ns == e->ns &&
-		    x->key_len == e->key_len &&
-		    (!e->key_len || !memcmp(x->key, e->key, e->key_len)))
-			return 1;
+		if (x->op == E_SCAN || x->ns != e->ns ||
+		    x->key_len != e->key_len ||
+		    (e->key_len && memcmp(x->key, e->key, e->key_len)))
+			continue;
+		return x->rc == KV_NOTFOUND;
 	}
 	return 0;
 }
@@ -350,7 +352,7 @@ static int log_add(kv__btxn *t, struct entry *e)
 	e->tag = own + e->key_len + e->val_len;
 	e->own = own;
 	t->log[t->nlog++] = *e;
-	if (e->op == E_GET && e->rc == KV_NOTFOUND)
+	if (e->rc == KV_NOTFOUND)
 		t->absent_reads++;
 	e->out = NULL;
 	return 0;
