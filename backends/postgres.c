@@ -106,11 +106,13 @@ static int retryable(const PGresult *res)
 /* Translate a failed statement (res may be NULL), keeping the server's
  * text and SQLSTATE. */
 kv_status kv__pg_map(const PGresult *res, const struct conn *c,
-                         const char *what)
+                     const char *what)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
 	                        : NULL;
-	const char *msg = res ? PQresultErrorMessage(res) : "";
+	const char *msg = res ? PQresultErrorField(res,
+	                                           PG_DIAG_MESSAGE_PRIMARY)
+	                      : NULL;
 	kv_status status = KV_EIO;
 	int len;
 
@@ -142,12 +144,28 @@ kv_status kv__pg_map(const PGresult *res, const struct conn *c,
 	                 state);
 }
 
+/* Set up a new session.  An engine without lock_timeout (its absence
+ * only makes a lock wait unbounded) is not refused for it. */
+static kv_status session_setup(struct conn *c, const kv__benv *env)
+{
+	PGresult *res;
+	kv_status status = KV_OK;
+
+	PQsetNoticeProcessor(c->pg, quiet, NULL);
+	res = PQexecParams(c->pg, stmt_sql[ST_SETUP], 0, NULL, NULL, NULL,
+	                   NULL, 1);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQstatus(c->pg) != CONNECTION_OK)
+		status = kv__pg_map(res, c, env->path);
+	PQclear(res);
+	return status;
+}
+
 /* Open a connection and set up its session. */
 static kv_status conn_open(struct conn **out, kv__benv *env)
 {
 	struct conn *c = calloc(1, sizeof *c);
-	PGresult *res;
-	kv_status status = KV_OK;
+	kv_status status;
 
 	if (!c)
 		return no_memory();
@@ -164,12 +182,7 @@ static kv_status conn_open(struct conn **out, kv__benv *env)
 		free(c);
 		return status;
 	}
-	PQsetNoticeProcessor(c->pg, quiet, NULL);
-	res = PQexecParams(c->pg, stmt_sql[ST_SETUP], 0, NULL, NULL, NULL,
-	                   NULL, 1);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		status = kv__pg_map(res, c, env->path);
-	PQclear(res);
+	status = session_setup(c, env);
 	if (status != KV_OK) {
 		PQfinish(c->pg);
 		free(c);
@@ -197,14 +210,8 @@ kv_status kv__pg_revive(struct conn *c, const kv__benv *env)
 		return KV_OK;
 	PQreset(c->pg);
 	c->prepared = 0;
-	if (PQstatus(c->pg) == CONNECTION_OK) {
-		PGresult *res = PQexecParams(c->pg, stmt_sql[ST_SETUP], 0, NULL,
-		                             NULL, NULL, NULL, 1);
-		kv_status status = PQresultStatus(res) == PGRES_COMMAND_OK
-		                   ? KV_OK : kv__pg_map(res, c, env->path);
-		PQclear(res);
-		return status;
-	}
+	if (PQstatus(c->pg) == CONNECTION_OK)
+		return session_setup(c, env);
 	msg = PQerrorMessage(c->pg);
 	return kv__error(KV_EIO, "%s: cannot reconnect: %.*s", env->path,
 	                 (int)strcspn(msg, "\n"), msg);
@@ -216,9 +223,9 @@ kv_status kv__pg_revive(struct conn *c, const kv__benv *env)
  * clears.  *retry, when given, tells a failure a replay may cure.
  */
 kv_status kv__pg_exec(PGresult **out, int *retry, struct conn *c,
-                           const kv__benv *env, int id, int n,
-                           const char *const *vals, const int *lens,
-                           const char *what)
+                      const kv__benv *env, int id, int n,
+                      const char *const *vals, const int *lens,
+                      const char *what)
 {
 	static const int fmts[4] = { 1, 1, 1, 1 };
 	char name[16];
