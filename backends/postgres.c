@@ -18,8 +18,10 @@
  * from another, through ordinary row locks.  A key read as absent has no
  * row to lock; if another writer creates it meanwhile, the write of that
  * key here finds it and fails with KV_EBUSY rather than overwrite
- * something the caller did not see.  Waiting for a row lock is bounded
- * (lock_timeout, then KV_EBUSY), as SQLite's busy timeout is.
+ * something the caller did not see.  A cursor in a write transaction
+ * locks nothing: each batch it fetches sees the latest commits.  Waiting
+ * for a row lock is bounded (lock_timeout, then KV_EBUSY), as SQLite's
+ * busy timeout is.
  *
  * Retries.  The server may abort a transaction as a serialisation failure
  * (SQLSTATE 40001, what CockroachDB and YugabyteDB do under contention)
