@@ -121,21 +121,19 @@ void kvt_pg_sql(const char *name, const char *sql)
 	PQfinish(pg);
 }
 
-/* Drop the tables the test made on the server (connecting as the tests
- * do, through $KV_TEST_POSTGRES). */
-static void drop_tables(void)
+/* Drop the tables whose names start with prefix (connecting as the
+ * tests do, through $KV_TEST_POSTGRES). */
+static void drop_tables(const char *prefix)
 {
 	static const char list_sql[] =
 		"SELECT tablename FROM pg_tables"
 		" WHERE schemaname = current_schema()"
 		" AND starts_with(tablename, $1)";
-	char prefix[64];
 	const char *param[1] = { prefix };
 	PGconn *pg = PQconnectdb(getenv("KV_TEST_POSTGRES"));
 	PGresult *res;
 	int i;
 
-	table_prefix(prefix, sizeof prefix);
 	res = PQexecParams(pg, list_sql, 1, NULL, param, NULL, NULL, 0);
 	for (i = 0; PQresultStatus(res) == PGRES_TUPLES_OK &&
 	            i < PQntuples(res); i++) {
@@ -154,8 +152,12 @@ static void drop_tables(void)
 
 static void teardown(void)
 {
-	if (!kvt_files())
-		drop_tables();
+	char prefix[64];
+
+	if (!kvt_files()) {
+		table_prefix(prefix, sizeof prefix);
+		drop_tables(prefix);
+	}
 	remove_tree(kvt_dir);
 	kvt_dir[0] = '\0';
 }
@@ -456,6 +458,14 @@ int kvt_main(const char *module, void (*populate)(Suite *s))
 		srunner_free(sr);
 	}
 
+	/* A failed test skips its fixture's teardown: drop what it left. */
+	if (getenv("KV_TEST_POSTGRES") && *getenv("KV_TEST_POSTGRES")) {
+		char prefix[64];
+
+		snprintf(prefix, sizeof prefix, "kvt_%s_",
+		         base_dir + strlen(base_dir) - 6);
+		drop_tables(prefix);
+	}
 	remove_tree(base_dir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
