@@ -16,7 +16,11 @@
  * cannot change under it until it ends: a read-modify-write (a partial
  * record update, the store's digest) from one process never loses one
  * from another, through ordinary row locks.  A key read as absent has no
- * row to lock; if another writer creates it meanwhile, the write of that
+ * row to lock: a write transaction that finds a key absent first takes
+ * the store's write token (the lock of its format row, which every
+ * writable open makes) and looks again, so writers that act on a key's
+ * absence (the first digest, a new record, a schema) take turns.  If a
+ * writer that never looked creates the key meanwhile, the write of that
  * key here finds it and fails with KV_EBUSY rather than overwrite
  * something the caller did not see.  A cursor in a write transaction
  * locks nothing: each batch it fetches sees the latest commits.  Waiting
@@ -79,7 +83,8 @@ static const char *const stmt_sql[ST_TOTAL] = {
 	"SELECT ns, key, value, tag FROM @T LIMIT 0",
 	"DELETE FROM @T",
 	"INSERT INTO @T (ns, key, value) VALUES (1, $1, $2)"
-	" ON CONFLICT (ns, key) DO NOTHING"
+	" ON CONFLICT (ns, key) DO NOTHING",
+	"SELECT 1 FROM @T WHERE ns = 1 AND key = 'format'::bytea FOR UPDATE"
 };
 
 static kv_status no_memory(void)

@@ -38,6 +38,7 @@ enum stmt_id {
 	ST_CHECK,
 	ST_EMPTY,
 	ST_MARK,
+	ST_TOKEN,
 	ST_TOTAL
 };
 

@@ -53,6 +53,7 @@ struct kv__btxn {
 	struct entry *log;  /* write transactions: the redo log */
 	size_t nlog, caplog;
 	unsigned int absent_reads; /* gets, dels that found nothing, in log */
+	int token;          /* holds the store's write token (run_get) */
 };
 
 struct kv__bcur {
@@ -169,6 +170,18 @@ static kv_status run_get(int *retry, kv__btxn *t, struct entry *e,
 	                      t->write ? ST_GET_LOCK : ST_GET, 2, v, l,
 	                      "postgresql get")))
 		return st;
+	/* Absent, in a write transaction: take the write token, then look
+	 * again, past any writer that held it (see postgres.c). */
+	if (PQntuples(r) == 0 && t->write && !t->token) {
+		PQclear(r);
+		r = NULL;
+		if ((st = kv__pg_exec(NULL, retry, t->conn, t->env, ST_TOKEN, 0,
+		                      NULL, NULL, "postgresql get")) ||
+		    (st = kv__pg_exec(&r, retry, t->conn, t->env, ST_GET_LOCK,
+		                      2, v, l, "postgresql get")))
+			return st;
+		t->token = 1;
+	}
 	if (PQntuples(r) == 0) {
 		PQclear(r);
 		return out_add(t, e, "0", 1) ? no_memory() : KV_NOTFOUND;
@@ -421,6 +434,7 @@ static kv_status replay(kv__btxn *t, int *tries)
 		(void)kv__pg_exec(NULL, NULL, t->conn, t->env, ST_ROLLBACK, 0,
 		                  NULL, NULL, "postgresql rollback");
 		backoff(*tries);
+		t->token = 0;
 		st = kv__pg_exec(NULL, NULL, t->conn, t->env, ST_BEGIN_WRITE, 0,
 		                 NULL, NULL, "postgresql begin");
 		for (i = 0; st == KV_OK && i < t->nlog; i++)

@@ -123,11 +123,80 @@ START_TEST(test_multiproc__four_writers)
 }
 END_TEST
 
+/* One creator: open the store, which may not exist yet, with create and
+ * put its key. */
+static int creator(int id, int start_fd)
+{
+	kv_open_options opts = KV_OPEN_OPTIONS_INIT;
+	char uri[KVT_PATH_MAX], key[32];
+	unsigned long busy = 0;
+	kv_db *db = NULL;
+	kv_status rc;
+	char go;
+
+	if (read(start_fd, &go, 1) < 0)
+		return 2;
+	RETRY_BUSY(rc, busy, kv_db_open(&db, kvt_uri(uri, "store"), &opts));
+	if (rc != KV_OK) {
+		fprintf(stderr, "creator %d: open: %s\n", id, kv_errmsg());
+		return 1;
+	}
+	snprintf(key, sizeof key, "node/%d", id);
+	RETRY_BUSY(rc, busy, kv_record_put(db, NULL, key, "{\"up\":true}"));
+	if (rc != KV_OK)
+		fprintf(stderr, "creator %d: put: %s: %s\n", id,
+		        kv_strerror(rc), kv_db_errmsg(db));
+	printf("creator %d on %s: %lu busy retries\n", id, kvt_backend, busy);
+	fflush(stdout);
+	return kv_db_close(db) == KV_OK && rc == KV_OK ? 0 : 1;
+}
+
+/* Four processes start on a store none of them has made: each one's
+ * record is there, and the digest (made by whichever commits first)
+ * counts them all. */
+START_TEST(test_multiproc__four_creators)
+{
+	kv_verify_report rep = KV_VERIFY_REPORT_INIT;
+	char key[32];
+	pid_t pid[WRITERS];
+	int go[2], i, st;
+	kv_db *db;
+
+	ck_assert_int_eq(pipe(go), 0);
+	for (i = 0; i < WRITERS; i++) {
+		pid[i] = fork();
+		ck_assert_msg(pid[i] >= 0, "fork: %s", strerror(errno));
+		if (pid[i] == 0) {
+			close(go[1]);
+			_exit(creator(i, go[0]));
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (i = 0; i < WRITERS; i++) {
+		ck_assert_int_eq(waitpid(pid[i], &st, 0), pid[i]);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		              "creator %d failed (status %d)", i, st);
+	}
+	db = kvt_open(KV_OPEN_READONLY);
+	for (i = 0; i < WRITERS; i++) {
+		snprintf(key, sizeof key, "node/%d", i);
+		kvt_expect_field(db, NULL, key, "up", "true");
+	}
+	kvt_assert_ok(db, kv_db_verify(&rep, db, NULL, NULL, NULL));
+	ck_assert_msg(rep.records == WRITERS && rep.digest_ok,
+	              "verify: %llu records, digest %s", rep.records,
+	              rep.digest_ok ? "ok" : "wrong");
+	kvt_close(db);
+}
+END_TEST
+
 static void populate(Suite *s)
 {
 	TCase *tc = kvt_tcase(s, "multiproc", 300);
 
 	tcase_add_test(tc, test_multiproc__four_writers);
+	tcase_add_test(tc, test_multiproc__four_creators);
 }
 
 int main(void)
