@@ -62,6 +62,52 @@ struct kv__benv {
 	int idle;
 };
 
+/* An operation of a write transaction, with what it returned, kept for a
+ * replay.  out is what the operation reported, serialised: a get's value
+ * and tag, the tag a put or delete replaced, a scan's rows. */
+enum { E_GET, E_PUT, E_DEL, E_SCAN };
+struct entry {
+	int op;
+	kv__ns ns;
+	unsigned int flags;    /* put: KV_PUT_NOOVERWRITE */
+	const void *key;       /* scan: the start or last key */
+	size_t key_len;
+	const void *val;       /* put only */
+	size_t val_len;
+	const void *tag;
+	size_t tag_len;
+	int after;             /* scan: keys after key, not from it */
+	kv_status rc;
+	unsigned char *out;    /* OWNED */
+	size_t out_len;
+	unsigned char *own;    /* OWNED copy of the inputs once logged */
+};
+
+struct kv__btxn {
+	kv__benv *env;
+	struct conn *conn;
+	int write;
+	kv_status dead;     /* the server aborted the transaction: why */
+	PGresult *held;     /* the last get's row, lent out */
+	kv__bcur *cursors;
+	struct entry *log;  /* write transactions: the redo log */
+	size_t nlog, caplog;
+	unsigned int absent_reads; /* gets, dels that found nothing, in log */
+	int token;          /* holds the store's write token (run_get) */
+};
+
+struct kv__bcur {
+	kv__btxn *txn;      /* NULL once its transaction ended */
+	kv__ns ns;
+	PGresult *res;      /* the current batch */
+	int row, nrows;
+	unsigned char *start; /* OWNED: the first key, or the last seen */
+	size_t start_len;
+	int after;
+	int done;
+	kv__bcur *prev, *next;
+};
+
 /* postgres.c: translate a failed statement (res may be NULL). */
 kv_status kv__pg_map(const PGresult *res, const struct conn *c,
                      const char *what);

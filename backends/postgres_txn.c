@@ -22,52 +22,6 @@
 
 #include "postgres.h"
 
-/* An operation of a write transaction, with what it returned, kept for a
- * replay.  out is what the operation reported, serialised: a get's value
- * and tag, the tag a put or delete replaced, a scan's rows. */
-enum { E_GET, E_PUT, E_DEL, E_SCAN };
-struct entry {
-	int op;
-	kv__ns ns;
-	unsigned int flags;    /* put: KV_PUT_NOOVERWRITE */
-	const void *key;       /* scan: the start or last key */
-	size_t key_len;
-	const void *val;       /* put only */
-	size_t val_len;
-	const void *tag;
-	size_t tag_len;
-	int after;             /* scan: keys after key, not from it */
-	kv_status rc;
-	unsigned char *out;    /* OWNED */
-	size_t out_len;
-	unsigned char *own;    /* OWNED copy of the inputs once logged */
-};
-
-struct kv__btxn {
-	kv__benv *env;
-	struct conn *conn;
-	int write;
-	kv_status dead;     /* the server aborted the transaction: why */
-	PGresult *held;     /* the last get's row, lent out */
-	kv__bcur *cursors;
-	struct entry *log;  /* write transactions: the redo log */
-	size_t nlog, caplog;
-	unsigned int absent_reads; /* gets, dels that found nothing, in log */
-	int token;          /* holds the store's write token (run_get) */
-};
-
-struct kv__bcur {
-	kv__btxn *txn;      /* NULL once its transaction ended */
-	kv__ns ns;
-	PGresult *res;      /* the current batch */
-	int row, nrows;
-	unsigned char *start; /* OWNED: the first key, or the last seen */
-	size_t start_len;
-	int after;
-	int done;
-	kv__bcur *prev, *next;
-};
-
 static kv_status no_memory(void)
 {
 	return kv__error(KV_ENOMEM, "out of memory");
@@ -521,6 +475,12 @@ kv_status kv__pg_txn_begin(kv__btxn **out, kv__benv *env, int write)
 	if (write) {
 		t->conn = env->writer;
 		st = kv__pg_revive(t->conn, env);
+		/* BEGIN inside a transaction only warns and goes on with it:
+		 * never let one that failed to end carry over. */
+		if (st == KV_OK &&
+		    PQtransactionStatus(t->conn->pg) != PQTRANS_IDLE)
+			st = kv__pg_exec(NULL, NULL, t->conn, env, ST_ROLLBACK, 0,
+			                 NULL, NULL, "postgresql rollback");
 	} else {
 		st = kv__pg_pool_take(&t->conn, env);
 	}
@@ -568,6 +528,11 @@ static kv_status commit(kv__btxn *t)
 		                 NULL, "postgresql commit");
 		if (st == KV_OK)
 			break;
+		if (PQstatus(t->conn->pg) == CONNECTION_BAD)
+			return kv__error(KV_EIO, "postgresql commit: connection "
+			                 "lost during COMMIT: the server committed "
+			                 "all of the transaction or none of it; "
+			                 "look before running it again");
 		if (!retry || !t->write || (st = replay(t, &tries)) != KV_OK)
 			return st;
 	}
