@@ -82,6 +82,9 @@ typedef struct kv__bold {
 
 typedef struct kv__backend {
 	const char *name; /* URI scheme and kv_db_backend() answer */
+	/* 1: the path is a server address, not a file: the core neither
+	 * stats nor probes it and leaves "does it exist" to open. */
+	int not_a_file;
 
 	/* Does a file starting with these bytes belong to this backend? */
 	int (*probe)(const unsigned char *head, size_t len);
@@ -139,5 +142,6 @@ kv_status kv__error(kv_status status, const char *fmt, ...)
 /* The backends, defined in backends/<name>.c. */
 extern const kv__backend kv__backend_lmdb;
 extern const kv__backend kv__backend_sqlite;
+extern const kv__backend kv__backend_postgresql;
 
 #endif /* KV_BACKEND_H */

@@ -318,8 +318,9 @@ static void print_help(FILE *f)
 	      "       kvtool --keyfile FILE CMD STORE [ARGS...]\n"
 	      "       kvtool CMD --help | kvtool --help | kvtool --version\n"
 	      "\n"
-	      "Inspect and edit a libkv store.  STORE is a path, lmdb:PATH or\n"
-	      "sqlite:PATH.\n\nCommands:\n", f);
+	      "Inspect and edit a libkv store.  STORE is a path, lmdb:PATH,\n"
+	      "sqlite:PATH or postgresql://HOST[:PORT]/DB?table=NAME.\n"
+	      "\nCommands:\n", f);
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n%s\n%s\n%s\n%s\nSee kvtool CMD --help and "

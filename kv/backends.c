@@ -10,6 +10,7 @@
 const kv__backend *const kv__backends[] = {
 	&kv__backend_sqlite, /* default: one file, readable by Python's dbm */
 	&kv__backend_lmdb,
+	&kv__backend_postgresql,
 	NULL
 };
 

@@ -69,6 +69,10 @@ static kv_status choose_backend(const kv__backend **out,
 	struct stat st;
 	kv_status rc;
 
+	if (named && named->not_a_file) {
+		*out = named;
+		return KV_OK;
+	}
 	if (stat(path, &st) != 0) {
 		if (errno != ENOENT)
 			return kv__error(KV_EIO, "%s: %s", path, strerror(errno));

@@ -10,6 +10,14 @@ jobs=$(nproc)
 passed=0
 failed=0
 
+# The postgresql row of every behaviour suite runs on a throwaway
+# cluster, removed on exit.  CI must test it: no server, no green run.
+pgdir=$(sh "$top/scripts/pg-test-server.sh" start) ||
+	{ echo "check: cannot start the PostgreSQL test server"; exit 1; }
+trap 'sh "$top/scripts/pg-test-server.sh" stop "$pgdir"' EXIT
+trap 'exit 1' INT TERM
+KV_TEST_POSTGRES=$(cat "$pgdir/uri"); export KV_TEST_POSTGRES
+
 step() { printf '\n=== %s\n' "$*"; }
 
 # Print each suite's closing lines and add them to the totals: Check's

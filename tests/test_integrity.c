@@ -200,6 +200,35 @@ static char *to_hex(char *out, const char *s)
  *  copy    KEY's record, seal and all, is copied under the key OTHER;
  *  graft   KEY's record, seal and all, is taken from the store OTHER.
  */
+/* The same on the server, in SQL (hex bytea literals). */
+static void pg_damage(const char *op, const char *kh, const char *vh,
+                      const char *oh, const char *other)
+{
+	char sql[4096];
+
+	if (strcmp(op, "change") == 0)
+		snprintf(sql, sizeof sql, "UPDATE @T SET value = '\\x%s'"
+		         " WHERE ns = 0 AND key = '\\x%s'", vh, kh);
+	else if (strcmp(op, "foreign") == 0)
+		snprintf(sql, sizeof sql, "INSERT INTO @T (ns, key, value)"
+		         " VALUES (0, '\\x%s', '\\x%s') ON CONFLICT (ns, key)"
+		         " DO UPDATE SET value = excluded.value, tag = NULL",
+		         kh, vh);
+	else if (strcmp(op, "delete") == 0)
+		snprintf(sql, sizeof sql, "DELETE FROM @T WHERE ns = 0 AND"
+		         " key = '\\x%s'", kh);
+	else if (strcmp(op, "copy") == 0)
+		snprintf(sql, sizeof sql, "INSERT INTO @T SELECT ns, '\\x%s',"
+		         " value, tag FROM @T WHERE ns = 0 AND key = '\\x%s'",
+		         oh, kh);
+	else /* graft */
+		snprintf(sql, sizeof sql, "INSERT INTO @T SELECT * FROM \"@P%s\""
+		         " WHERE ns = 0 AND key = '\\x%s' ON CONFLICT (ns, key)"
+		         " DO UPDATE SET value = excluded.value,"
+		         " tag = excluded.tag", other, kh);
+	kvt_pg_sql("store", sql);
+}
+
 static void damage(const char *op, const char *key, const char *val,
                    const char *other)
 {
@@ -213,6 +242,10 @@ static void damage(const char *op, const char *key, const char *val,
 	to_hex(kh, key);
 	to_hex(vh, val);
 	to_hex(oh, other);
+	if (!kvt_files()) {
+		pg_damage(op, kh, vh, oh, other);
+		return;
+	}
 	kvt_path(from, other ? other : "store");
 	if (strcmp(kvt_backend, "sqlite") == 0)
 		n = snprintf(cmd, sizeof cmd, "python3 -c '%s' '%s/store' %s "
@@ -781,8 +814,11 @@ START_TEST(test_integrity__key_refused)
 	                  "no-such-key");
 
 	/* An unkeyed store that holds sealed records takes no key. */
-	ck_assert_msg(rename(kvt_path(path, "store"),
-	                     kvt_path(keyed, "keyed")) == 0, "rename");
+	if (!kvt_files())
+		kvt_pg_sql("store", "ALTER TABLE @T RENAME TO \"@Pkeyed\"");
+	else
+		ck_assert_msg(rename(kvt_path(path, "store"),
+		                     kvt_path(keyed, "keyed")) == 0, "rename");
 	if (strcmp(kvt_backend, "lmdb") == 0)
 		remove(strcat(path, "-lock"));
 	db = three_records(kvt_open(KV_OPEN_CREATE));

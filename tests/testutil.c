@@ -17,9 +17,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 const char *const kvt_backends[] = {
 	"lmdb",
 	"sqlite",
+	"postgresql", /* with a server in $KV_TEST_POSTGRES */
 	NULL
 };
 
@@ -29,6 +32,26 @@ char kvt_dir[KVT_PATH_MAX];
 /* Per-run directory holding every test's directory; made and removed by
  * kvt_main() in the parent, so a failed (exited) child leaves no litter. */
 static char base_dir[KVT_PATH_MAX];
+
+int kvt_file_backend(const char *name)
+{
+	return strcmp(name, "postgresql") != 0;
+}
+
+int kvt_files(void)
+{
+	return kvt_file_backend(kvt_backend);
+}
+
+/* The prefix of the tables of the current test: the run's and the test's
+ * random suffixes, so parallel suites and tests never share one. */
+static void table_prefix(char *buf, size_t size)
+{
+	size_t b = strlen(base_dir), d = strlen(kvt_dir);
+
+	ck_assert_msg(b >= 6 && d >= 6, "no test directory");
+	snprintf(buf, size, "kvt_%s_%s_", base_dir + b - 6, kvt_dir + d - 6);
+}
 
 /* nftw callback removing one entry, children before their directory. */
 static int remove_entry(const char *path, const struct stat *sb, int flag,
@@ -59,8 +82,82 @@ static void setup(void)
 	              strerror(errno));
 }
 
+void kvt_pg_sql(const char *name, const char *sql)
+{
+	PGconn *pg = PQconnectdb(getenv("KV_TEST_POSTGRES"));
+	char prefix[64], table[64], text[4096], *q;
+	size_t n = 0;
+	PGresult *res;
+
+	ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "connect: %s",
+	              PQerrorMessage(pg));
+	table_prefix(prefix, sizeof prefix);
+	snprintf(table, sizeof table, "%s%s", prefix, name);
+	q = PQescapeIdentifier(pg, table, strlen(table));
+	ck_assert_ptr_nonnull(q);
+	for (; *sql; sql++) {
+		const char *put = NULL;
+		if (sql[0] == '@' && sql[1] == 'T')
+			put = q;
+		else if (sql[0] == '@' && sql[1] == 'P')
+			put = prefix;
+		if (put) {
+			n += (size_t)snprintf(text + n, sizeof text - n, "%s",
+			                      put);
+			sql++;
+		} else if (n < sizeof text) {
+			text[n++] = *sql;
+		}
+		ck_assert_msg(n < sizeof text, "SQL too long");
+	}
+	text[n] = '\0';
+	PQfreemem(q);
+	/* Several statements: the simple protocol. */
+	res = PQexec(pg, text);
+	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK ||
+	                      PQresultStatus(res) == PGRES_TUPLES_OK,
+	              "%s: %s", text, PQresultErrorMessage(res));
+	PQclear(res);
+	PQfinish(pg);
+}
+
+/* Drop the tables whose names start with prefix (connecting as the
+ * tests do, through $KV_TEST_POSTGRES). */
+static void drop_tables(const char *prefix)
+{
+	static const char list_sql[] =
+		"SELECT tablename FROM pg_tables"
+		" WHERE schemaname = current_schema()"
+		" AND starts_with(tablename, $1)";
+	const char *param[1] = { prefix };
+	PGconn *pg = PQconnectdb(getenv("KV_TEST_POSTGRES"));
+	PGresult *res;
+	int i;
+
+	res = PQexecParams(pg, list_sql, 1, NULL, param, NULL, NULL, 0);
+	for (i = 0; PQresultStatus(res) == PGRES_TUPLES_OK &&
+	            i < PQntuples(res); i++) {
+		const char *t = PQgetvalue(res, i, 0);
+		char *q = PQescapeIdentifier(pg, t, strlen(t)), sql[200];
+
+		if (!q)
+			continue;
+		snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", q);
+		PQclear(PQexecParams(pg, sql, 0, NULL, NULL, NULL, NULL, 0));
+		PQfreemem(q);
+	}
+	PQclear(res);
+	PQfinish(pg);
+}
+
 static void teardown(void)
 {
+	char prefix[64];
+
+	if (!kvt_files()) {
+		table_prefix(prefix, sizeof prefix);
+		drop_tables(prefix);
+	}
 	remove_tree(kvt_dir);
 	kvt_dir[0] = '\0';
 }
@@ -85,8 +182,20 @@ char *kvt_path(char *buf, const char *name)
 
 char *kvt_uri(char *buf, const char *name)
 {
-	int n = snprintf(buf, KVT_PATH_MAX, "%s:%s/%s", kvt_backend, kvt_dir,
-	                 name);
+	const char *server = getenv("KV_TEST_POSTGRES");
+	char prefix[64];
+	int n;
+
+	if (!kvt_files()) {
+		table_prefix(prefix, sizeof prefix);
+		n = snprintf(buf, KVT_PATH_MAX, "%s%ctable=%s%s", server,
+		             strchr(server, '?') ? '&' : '?', prefix, name);
+		ck_assert_msg(n > 0 && n < KVT_PATH_MAX, "URI too long: %s",
+		              name);
+		return buf;
+	}
+	n = snprintf(buf, KVT_PATH_MAX, "%s:%s/%s", kvt_backend, kvt_dir,
+	             name);
 
 	ck_assert_msg(n > 0 && n < KVT_PATH_MAX, "URI too long: %s", name);
 	return buf;
@@ -309,6 +418,21 @@ static int make_base_dir(const char *module)
 	return 0;
 }
 
+/* Is there a PostgreSQL server to run the postgresql row on?  Says so
+ * visibly when not: scripts/check.sh always gives one. */
+static int server_given(const char *module)
+{
+	const char *server = getenv("KV_TEST_POSTGRES");
+
+	if (server && *server)
+		return 1;
+	printf("%s[postgresql]: SKIPPED: KV_TEST_POSTGRES is not set "
+	       "(e.g. postgresql://127.0.0.1:5432/kvtest; scripts/check.sh "
+	       "starts a throwaway server)\n", module);
+	fflush(stdout);
+	return 0;
+}
+
 int kvt_main(const char *module, void (*populate)(Suite *s))
 {
 	int failed = 0;
@@ -324,6 +448,8 @@ int kvt_main(const char *module, void (*populate)(Suite *s))
 
 		snprintf(name, sizeof name, "%s[%s]", module, kvt_backends[i]);
 		kvt_backend = kvt_backends[i];
+		if (!kvt_files() && !server_given(module))
+			continue;
 		s = suite_create(name);
 		populate(s);
 		sr = srunner_create(s);
@@ -332,6 +458,14 @@ int kvt_main(const char *module, void (*populate)(Suite *s))
 		srunner_free(sr);
 	}
 
+	/* A failed test skips its fixture's teardown: drop what it left. */
+	if (getenv("KV_TEST_POSTGRES") && *getenv("KV_TEST_POSTGRES")) {
+		char prefix[64];
+
+		snprintf(prefix, sizeof prefix, "kvt_%s_",
+		         base_dir + strlen(base_dir) - 6);
+		drop_tables(prefix);
+	}
 	remove_tree(base_dir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

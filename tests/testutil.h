@@ -37,8 +37,24 @@ TCase *kvt_tcase(Suite *s, const char *name, double timeout);
 /* "<kvt_dir>/<name>" into buf (KVT_PATH_MAX bytes); returns buf. */
 char *kvt_path(char *buf, const char *name);
 
-/* "<kvt_backend>:<kvt_dir>/<name>" into buf (KVT_PATH_MAX bytes). */
+/* "<kvt_backend>:<kvt_dir>/<name>" into buf (KVT_PATH_MAX bytes).  On
+ * postgresql: the server of $KV_TEST_POSTGRES with table=<name> behind a
+ * prefix private to the test (the fixture drops its tables). */
 char *kvt_uri(char *buf, const char *name);
+
+/* Does the running backend keep a store in files (0: postgresql)?  Tests
+ * about files (damaged bytes, detection by content) test the server's
+ * analogue, or nothing where none exists. */
+int kvt_files(void);
+/* Is the backend of that URI scheme one of files? */
+int kvt_file_backend(const char *name);
+
+/* postgresql: run sql (statements, no parameters) on the test server,
+ * "@T" in it standing for the quoted table of the store kvt_uri() calls
+ * name, "@P" for the test's table prefix (so "@Pother" names the table of
+ * store "other"); the test fails when it does.  For changes behind
+ * libkv's back. */
+void kvt_pg_sql(const char *name, const char *sql);
 
 /* Open "<kvt_backend>:<kvt_dir>/store" with these flags (other options
  * default); the test fails when the open does. */

@@ -115,8 +115,19 @@ typedef struct kv_open_options {
  *
  * uri: "lmdb:PATH", "sqlite:PATH", or a plain PATH.  A plain path that
  *      exists is opened with the backend recognised from its first bytes;
- *      a new plain path gets the default backend, SQLite.  Every store is
- *      one path: an SQLite file, or an LMDB data file with PATH-lock beside.
+ *      a new plain path gets the default backend, SQLite.  Every file
+ *      store is one path: an SQLite file, or an LMDB data file with
+ *      PATH-lock beside.
+ *      Or a store on a PostgreSQL server (since 0.1): a libpq connection
+ *      URI with the store's table in a table= parameter,
+ *      "postgresql://[user@]host[:port]/database?table=NAME[&...]"
+ *      (%XX escapes allowed; the other parameters go to libpq, and the
+ *      PG* environment variables and ~/.pgpass apply).  The store is that
+ *      one table, created with KV_OPEN_CREATE.  opts->mode does not apply
+ *      (the server's GRANTs do) and every commit is durable when it
+ *      returns, also with KV_DURABLE_BATCHED.  The URI appears in
+ *      messages and kv_db_path: keep passwords out of it.  A refused or
+ *      lost connection is KV_EIO; the next call reconnects.
  * opts: NULL for the defaults (KV_OPEN_OPTIONS_INIT).
  *
  * Expect: KV_ENOENT (missing, no create flag), KV_EKEY (see
@@ -133,11 +144,13 @@ KV_EXTERN kv_status kv_db_open(kv_db **out, const char *uri,
  *  handle must have ended.  Accepts NULL.  Since 0.1. */
 KV_EXTERN kv_status kv_db_close(kv_db *db);
 
-/** Backend name of an open store ("lmdb" or "sqlite").  Static string.
+/** Backend name of an open store ("lmdb", "sqlite" or "postgresql").
+ *  Static string.
  *  Since 0.1. */
 KV_EXTERN const char *kv_db_backend(const kv_db *db);
 
-/** Path of the store, without the URI scheme.  BORROWED: valid until
+/** Path of the store, without the URI scheme (for postgresql, the rest
+ *  of the URI: "//host/db?table=NAME").  BORROWED: valid until
  *  kv_db_close.  Since 0.1. */
 KV_EXTERN const char *kv_db_path(const kv_db *db);
 
@@ -216,6 +229,14 @@ KV_EXTERN void kv_free(void *p);
  * parallel with other readers and with a writer.  Write transactions are
  * serialised: a second writer waits.  A thread that already holds a write
  * transaction on the handle gets KV_EBUSY instead of deadlocking.
+ * On postgresql, writers of other handles, processes and hosts run at
+ * the same time, kept apart by row locks (a row read in a write
+ * transaction stays locked until it ends): any call in a write
+ * transaction, commit included, may then fail with KV_EBUSY -- a lock
+ * held by another writer for over 5 seconds, a key another writer made
+ * after this transaction found it absent, or a server abort
+ * (serialisation failure, deadlock) whose replay would read changed
+ * data.  Nothing of the transaction is committed; run it again.
  * On success *out is OWNED: end it with kv_txn_commit or kv_txn_abort.
  * Since 0.1.
  */
