@@ -6,7 +6,8 @@ set -eu
 
 PKGS="build-essential autoconf automake libtool pkg-config
       libsqlite3-dev liblmdb-dev libsodium-dev libjansson-dev check
-      lmdb-utils sqlite3 python3 clang libgdbm-dev"
+      lmdb-utils sqlite3 python3 clang libgdbm-dev
+      python3-dev python3-pytest"
 
 missing=""
 for p in $PKGS; do
