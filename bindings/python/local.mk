@@ -20,7 +20,9 @@ bindings_python_kv_la_LDFLAGS = -module -avoid-version -shared -pthread
 
 # pytest, from make check, on the module just built (kv.test says how).
 KV_PY_TESTS = bindings/python/tests/conftest.py \
-	bindings/python/tests/test_dbm.py
+	bindings/python/tests/test_dbm.py bindings/python/tests/test_txn.py \
+	bindings/python/tests/test_records.py \
+	bindings/python/tests/test_errors.py
 dist_check_SCRIPTS += bindings/python/kv.test
 EXTRA_DIST += bindings/python/python.m4 $(KV_PY_TESTS)
 AM_TESTS_ENVIRONMENT += \
