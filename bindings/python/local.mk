@@ -22,7 +22,10 @@ bindings_python_kv_la_LDFLAGS = -module -avoid-version -shared -pthread
 KV_PY_TESTS = bindings/python/tests/conftest.py \
 	bindings/python/tests/test_dbm.py bindings/python/tests/test_txn.py \
 	bindings/python/tests/test_records.py \
-	bindings/python/tests/test_errors.py
+	bindings/python/tests/test_errors.py \
+	bindings/python/tests/test_threads.py \
+	bindings/python/tests/test_lifecycle.py \
+	bindings/python/tests/test_interop.py
 dist_check_SCRIPTS += bindings/python/kv.test
 EXTRA_DIST += bindings/python/python.m4 $(KV_PY_TESTS)
 AM_TESTS_ENVIRONMENT += \
