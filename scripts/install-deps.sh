@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
       libsqlite3-dev liblmdb-dev libsodium-dev libjansson-dev check
       lmdb-utils sqlite3 python3 clang libgdbm-dev
-      python3-dev python3-pytest"
+      python3-dev python3-pytest python3-gdbm"
 
 missing=""
 for p in $PKGS; do

@@ -27,7 +27,15 @@ KV_PY_TESTS = bindings/python/tests/conftest.py \
 	bindings/python/tests/test_lifecycle.py \
 	bindings/python/tests/test_interop.py
 dist_check_SCRIPTS += bindings/python/kv.test
-EXTRA_DIST += bindings/python/python.m4 $(KV_PY_TESTS)
+EXTRA_DIST += bindings/python/python.m4 $(KV_PY_TESTS) bench/pybench.py
 AM_TESTS_ENVIRONMENT += \
 	PYTHON='$(PYTHON)'; export PYTHON; \
 	KV_PYTHON_SKIP='$(KV_PYTHON_SKIP)'; export KV_PYTHON_SKIP;
+
+# Python-level rates of kv against the stdlib dbm modules; never run by
+# make, make check or make distcheck.  PYBENCH_N records.
+PYBENCH_N = 50000
+pybench: $(pyexec_LTLIBRARIES)
+	PYTHONPATH='$(abs_top_builddir)/bindings/python/.libs' \
+	$(PYTHON) $(srcdir)/bench/pybench.py -n $(PYBENCH_N)
+.PHONY: pybench
