@@ -5,10 +5,12 @@
  * Threads.  Every call into a store runs with the GIL released, inside the
  * store object's gate: a read-write lock that calls hold shared and
  * close() holds exclusive, so a handle closed by one thread is never freed
- * under a call of another.  A thread holding the gate never blocks on it
- * again, and a thread holding the GIL never waits for the gate while
- * holding the GIL, except in deallocation, where the gate is shared and
- * the exclusive holder (close) never waits for the GIL.
+ * under a call of another.  No thread waits for the gate while holding
+ * the GIL; a thread inside the gate may take the GIL (close() to end the
+ * kids, a write that left warnings to issue them, callbacks of verify and
+ * the schema listings), which cannot deadlock since the GIL's holder
+ * never blocks on the gate.  glibc's read-write locks prefer readers, so
+ * a shared holder may enter again (a callback that reads the store).
  *
  * Transactions and iterators ("kids") are listed on their store, so that
  * close() can end them first; the list changes only under the GIL.  A kid

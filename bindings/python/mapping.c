@@ -671,7 +671,7 @@ static PyObject *m_update(PyObject *self, PyObject *args, PyObject *kw)
 	b.n = PyList_GET_SIZE(pairs);
 	if (!(b.kv = PyMem_Calloc((size_t)(2 * b.n + 1), sizeof *b.kv)))
 		goto done;
-	for (i = 0; i < b.n; i++, got += 2) {
+	for (i = 0; i < b.n; i++) {
 		seq = PySequence_Fast(PyList_GET_ITEM(pairs, i),
 		                      "update() needs (key, value) pairs");
 		if (!seq)
@@ -689,8 +689,13 @@ static PyObject *m_update(PyObject *self, PyObject *args, PyObject *kw)
 			got++;
 			goto done;
 		}
+		got += 2;
 		/* The pair list keeps the objects the bytes point into. */
-		Py_CLEAR(seq);
+		if (PyList_SetItem(pairs, i, seq) < 0) {  /* steals seq */
+			seq = NULL;
+			goto done;
+		}
+		seq = NULL;
 	}
 	if (kvpy_target_of(&t, self) == 0) {
 		rc = kvpy_run(&t, op_update, &b, 1);
