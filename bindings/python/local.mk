@@ -25,7 +25,8 @@ KV_PY_TESTS = bindings/python/tests/conftest.py \
 	bindings/python/tests/test_errors.py \
 	bindings/python/tests/test_threads.py \
 	bindings/python/tests/test_lifecycle.py \
-	bindings/python/tests/test_interop.py
+	bindings/python/tests/test_interop.py \
+	bindings/python/tests/test_readme.py
 dist_check_SCRIPTS += bindings/python/kv.test
 EXTRA_DIST += bindings/python/python.m4 $(KV_PY_TESTS) bench/pybench.py
 AM_TESTS_ENVIRONMENT += \
