@@ -174,3 +174,32 @@ def test_check_schemas(rdb):
     assert rdb.check_schemas("run") == []
     with pytest.raises(kv.NotFoundError):
         rdb.check_schemas("nope")
+
+
+def test_verify_with_progress(db):
+    db.update(("r/%05d" % i, "v") for i in range(10000))
+    calls = []
+    report = db.verify(progress=lambda done, total: calls.append((done,
+                                                                   total)))
+    assert report["records"] == 10000 and report["corrupt"] == 0
+    assert report["digest_ok"] and report["checked"]
+    assert report["problems"] == []
+    assert calls and all(t == 10000 for _, t in calls)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+    def boom(done, total):
+        raise ZeroDivisionError("from the callback")
+    with pytest.raises(ZeroDivisionError):
+        db.verify(progress=boom)
+    stopped = db.verify(progress=lambda done, total: True)
+    assert stopped["records"] < 10000
+
+    def reads(done, total):             # the store is usable from it
+        assert db["r/00001"] == b"v"
+    db.verify(progress=reads)
+
+    def closes(done, total):
+        db.close()
+    with pytest.raises(kv.BusyError):
+        db.verify(progress=closes)
+    assert db["r/00001"] == b"v"
