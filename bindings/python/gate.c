@@ -117,6 +117,8 @@ int kvpy_target_of(kvpy_target *t, PyObject *self)
 	txn = (kvpy_txn *)self;
 	t->db = txn->head.owner;
 	t->txn = txn;
+	if (kvpy_check_open(t->db) < 0)
+		return -1;  /* which ended the transaction */
 	if (!txn->txn) {
 		kvpy_set_error_obj(KV_EINVAL, "%U: the transaction has ended",
 		                   t->db->name);

@@ -32,14 +32,14 @@ typedef struct step {
 /* Make an iterator of t under prefix (NULL: all keys). */
 typedef struct make {
 	kvpy_bytes prefix;
-	kv_iter *it;
+	kv_iter **out;
 } make;
 
 static kv_status op_make(kv_db *db, kv_txn *txn, void *arg)
 {
 	make *m = arg;
 
-	return kv_iter_new(&m->it, db, txn, m->prefix.p, (size_t)m->prefix.n);
+	return kv_iter_new(m->out, db, txn, m->prefix.p, (size_t)m->prefix.n);
 }
 
 PyObject *kvpy_iter_new(kvpy_target *t, PyObject *prefix, int what)
@@ -51,25 +51,30 @@ PyObject *kvpy_iter_new(kvpy_target *t, PyObject *prefix, int what)
 	memset(&m, 0, sizeof m);
 	if (prefix && kvpy_bytes_get(&m.prefix, prefix, "prefix") < 0)
 		return NULL;
-	if (t->txn)
-		t->txn->head.busy = 1;
-	rc = kvpy_run(t, op_make, &m, 0);
-	kvpy_target_done(t);
-	kvpy_bytes_release(&m.prefix);
-	if (rc < 0)
-		return NULL;
 	if (!(self = PyObject_New(kvpy_iter, &kvpy_iter_type))) {
-		kv_iter_free(m.it);
+		kvpy_bytes_release(&m.prefix);
 		return NULL;
 	}
+	/* Listed before libkv makes it, so that a close() on another thread
+	 * right after finds it and ends it. */
 	kvpy_kid_link(&self->head, t->db, KVPY_KID_ITER);
-	self->it = m.it;
+	self->it = NULL;
 	self->txn = t->txn;
 	Py_XINCREF(self->txn);
 	self->what = what;
 	self->buf = NULL;
 	self->cap = 0;
 	self->killed = 0;
+	m.out = &self->it;
+	if (t->txn)
+		t->txn->head.busy = 1;
+	rc = kvpy_run(t, op_make, &m, 0);
+	kvpy_target_done(t);
+	kvpy_bytes_release(&m.prefix);
+	if (rc < 0) {
+		Py_DECREF(self);
+		return NULL;
+	}
 	return (PyObject *)self;
 }
 

@@ -16,7 +16,7 @@
 
 typedef struct begin {
 	unsigned int flags;
-	kv_txn *txn;
+	kv_txn **out;
 } begin;
 
 static kv_status op_begin(kv_db *db, kv_txn *txn, void *arg)
@@ -24,7 +24,7 @@ static kv_status op_begin(kv_db *db, kv_txn *txn, void *arg)
 	begin *b = arg;
 
 	(void)txn;
-	return kv_txn_begin(&b->txn, db, b->flags);
+	return kv_txn_begin(b->out, db, b->flags);
 }
 
 PyObject *kvpy_txn_begin(kvpy_db *d, PyObject *args, PyObject *kw)
@@ -32,24 +32,27 @@ PyObject *kvpy_txn_begin(kvpy_db *d, PyObject *args, PyObject *kw)
 	static char *kwlist[] = { "readonly", "salvage", NULL };
 	int readonly = 0, salvage = 0;
 	kvpy_target t = { d, NULL };
-	begin b = { 0, NULL };
+	begin b;
 	kvpy_txn *self;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "|pp:transaction", kwlist,
 	                                 &readonly, &salvage))
 		return NULL;
-	b.flags = (readonly ? KV_TXN_READONLY : 0) |
-	          (salvage ? KV_TXN_SALVAGE : 0);
-	if (kvpy_run(&t, op_begin, &b, 0) < 0)
+	if (!(self = PyObject_New(kvpy_txn, &kvpy_txn_type)))
 		return NULL;
-	if (!(self = PyObject_New(kvpy_txn, &kvpy_txn_type))) {
-		kv_txn_abort(b.txn);
-		return NULL;
-	}
+	/* Listed before libkv begins it, so that a close() on another thread
+	 * right after finds it and rolls it back. */
 	kvpy_kid_link(&self->head, d, KVPY_KID_TXN);
-	self->txn = b.txn;
+	self->txn = NULL;
 	self->thread = PyThread_get_thread_ident();
 	self->write = !readonly;
+	b.flags = (readonly ? KV_TXN_READONLY : 0) |
+	          (salvage ? KV_TXN_SALVAGE : 0);
+	b.out = &self->txn;
+	if (kvpy_run(&t, op_begin, &b, 0) < 0) {
+		Py_DECREF(self);
+		return NULL;
+	}
 	return (PyObject *)self;
 }
 

@@ -102,6 +102,8 @@ def test_close_under_readers(uri):
             while True:
                 db["k%d" % (len(outcome) % 100)]
                 list(db.scan("k1"))
+                with db.transaction(readonly=True) as t:
+                    t["k1"]
         except kv.error as e:
             outcome.append(e)
         except Exception as e:                  # anything else is a bug
