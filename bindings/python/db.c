@@ -38,6 +38,24 @@ static int set_durability(kv_open_options *opts, const char *durability)
 	return 0;
 }
 
+/* The gate prefers readers (glibc's default, asked for by name): a
+ * thread holding a write transaction enters it for its next call while a
+ * close() waits, and that close() waits for the transaction's thread. */
+static int gate_init(pthread_rwlock_t *gate)
+{
+	pthread_rwlockattr_t attr;
+	int rc;
+
+	if ((rc = pthread_rwlockattr_init(&attr)))
+		return rc;
+	rc = pthread_rwlockattr_setkind_np(&attr,
+	                                   PTHREAD_RWLOCK_PREFER_READER_NP);
+	if (rc == 0)
+		rc = pthread_rwlock_init(gate, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	return rc;
+}
+
 static kvpy_db *db_new(PyObject *name)
 {
 	kvpy_db *d = PyObject_New(kvpy_db, &kvpy_db_type);
@@ -50,7 +68,13 @@ static kvpy_db *db_new(PyObject *name)
 	d->weakrefs = NULL;
 	Py_INCREF(name);
 	d->name = name;
-	pthread_rwlock_init(&d->gate, NULL);
+	if (gate_init(&d->gate) != 0) {
+		d->gen = (unsigned int)-1; /* never locked: no destroy */
+		Py_DECREF(d);
+		PyErr_SetString(PyExc_MemoryError, "kv.open: no lock for the "
+		                "store object");
+		return NULL;
+	}
 	return d;
 }
 
@@ -203,7 +227,8 @@ static void db_dealloc(kvpy_db *d)
 	if (db_close(d) < 0)
 		PyErr_WriteUnraisable((PyObject *)d);
 	PyErr_Restore(et, ev, tb);
-	if (!d->db) /* else the gate is held: it goes with the process */
+	/* Else the gate is held, or the parent's: it goes with the process. */
+	if (!d->db && d->gen == kvpy_fork_gen())
 		pthread_rwlock_destroy(&d->gate);
 	Py_XDECREF(d->name);
 	PyObject_Free(d);
