@@ -140,3 +140,27 @@ def test_iterator_shared_between_threads(filled):
         th.join()
     assert errors == []
     assert len(seen) == len(set(seen))  # never a key twice, never a crash
+
+
+def test_gil_released_while_a_call_waits(db):
+    # A writer waiting for the store's writer lock must not hold the GIL:
+    # this thread keeps running Python meanwhile.
+    t = db.transaction()
+    t["held"] = "by the main thread"
+    started = threading.Event()
+    done = []
+
+    def blocked_writer():
+        started.set()
+        db["waiting"] = "for the writer lock"   # waits inside libkv
+        done.append(True)
+    th = threading.Thread(target=blocked_writer)
+    th.start()
+    started.wait()
+    spins = 0
+    while spins < 200000:               # Python work while it waits
+        spins += 1
+    assert th.is_alive() and not done
+    t.commit()
+    th.join(timeout=60)
+    assert done and db["waiting"] == b"for the writer lock"
