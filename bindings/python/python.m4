@@ -20,10 +20,13 @@ AS_IF([$PYTHON -c 'import pytest' >/dev/null 2>&1],
   [AC_MSG_RESULT([yes])],
   [AC_MSG_RESULT([no])
    KV_MISSING([pytest for $PYTHON], [python3-pytest])])
-dnl Debian's interpreter looks in PREFIX/lib/pythonX.Y/dist-packages, not
-dnl in the site-packages automake names.
+dnl Debian's interpreter looks in /usr/local/lib/pythonX.Y/dist-packages
+dnl and /usr/lib/python3/dist-packages, not in the site-packages automake
+dnl names.
 AS_IF([test "`$PYTHON -c 'import sysconfig; print(sysconfig.get_default_scheme())' 2>/dev/null`" = posix_local],
-  [pyexecdir='${exec_prefix}/lib/python'"$PYTHON_VERSION"'/dist-packages'])
+  [AS_CASE([$prefix],
+    [/usr], [pyexecdir='${exec_prefix}/lib/python3/dist-packages'],
+    [pyexecdir='${exec_prefix}/lib/python'"$PYTHON_VERSION"'/dist-packages'])])
 dnl An extension module instrumented by a sanitizer cannot be loaded into
 dnl an uninstrumented interpreter, and a module needs shared libraries.
 KV_PYTHON_SKIP=
