@@ -87,6 +87,11 @@ int bench_libkv_sqlite_load(const char *path, const bench_data *d,
                             size_t *timed, double *seconds);
 int bench_libkv_lmdb_open(void **h, const char *path);
 int bench_libkv_sqlite_open(void **h, const char *path);
+/* libkv on PostgreSQL: the server $KV_BENCH_POSTGRES names (the store is
+ * skipped without it), table kvbench. */
+int bench_libkv_pg_load(const char *path, const bench_data *d,
+                        size_t *timed, double *seconds);
+int bench_libkv_pg_open(void **h, const char *path);
 int bench_libkv_get(void *h, int slot, const bench_data *d,
                     const uint32_t *idx, size_t m);
 int bench_libkv_get_auto(void *h, const bench_data *d, const uint32_t *idx,

@@ -425,6 +425,12 @@ const bench_store bench_stores[] = {
 	  bench_libkv_get, bench_libkv_get_auto, bench_libkv_scan,
 	  bench_libkv_commits, bench_libkv_update_prep, bench_libkv_update,
 	  bench_libkv_close, 1, NULL },
+	{ "libkv-postgresql", bench_libkv_pg_load, bench_libkv_pg_open,
+	  bench_libkv_get, bench_libkv_get_auto, bench_libkv_scan,
+	  bench_libkv_commits, bench_libkv_update_prep, bench_libkv_update,
+	  bench_libkv_close, 1,
+	  "libkv-postgresql: the server of $KV_BENCH_POSTGRES over loopback TCP"
+	  " (make bench starts one with fsync on); file MiB is not measured" },
 	{ "raw-lmdb", bench_rlmdb_load, bench_rlmdb_open, bench_rlmdb_get,
 	  NULL, bench_rlmdb_scan, bench_rlmdb_commits, NULL,
 	  bench_rlmdb_update, bench_rlmdb_close, 1,

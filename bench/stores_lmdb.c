@@ -52,6 +52,20 @@ static int kv_fail(const char *what, kv_status st, const kv_db *db)
 	return -1;
 }
 
+/* The URI of the store at path: "SCHEME:PATH" for a file backend; for
+ * postgresql the server of $KV_BENCH_POSTGRES and one table, kvbench. */
+static void libkv_uri(char *uri, size_t size, const char *scheme,
+                      const char *path)
+{
+	const char *server = getenv("KV_BENCH_POSTGRES");
+
+	if (strcmp(scheme, "postgresql") != 0 || !server)
+		snprintf(uri, size, "%s:%s", scheme, path);
+	else
+		snprintf(uri, size, "%s%ctable=kvbench", server,
+		         strchr(server, '?') ? '&' : '?');
+}
+
 static int libkv_load(const char *scheme, const char *path,
                       const bench_data *d, size_t *timed, double *seconds)
 {
@@ -62,7 +76,7 @@ static int libkv_load(const char *scheme, const char *path,
 	double t0;
 
 	o.flags = KV_OPEN_TRUNCATE;
-	snprintf(uri, sizeof uri, "%s:%s", scheme, path);
+	libkv_uri(uri, sizeof uri, scheme, path);
 	t0 = bench_now();
 	if ((st = kv_db_open(&db, uri, &o)) != KV_OK)
 		return kv_fail("kv_db_open", st, NULL);
@@ -101,7 +115,7 @@ static int libkv_open(void **h, const char *scheme, const char *path)
 	kv_status st;
 
 	o.flags = KV_OPEN_READWRITE;
-	snprintf(uri, sizeof uri, "%s:%s", scheme, path);
+	libkv_uri(uri, sizeof uri, scheme, path);
 	if ((st = kv_db_open(&db, uri, &o)) != KV_OK)
 		return kv_fail("kv_db_open", st, NULL);
 	*h = db;
@@ -118,6 +132,17 @@ int bench_libkv_sqlite_load(const char *path, const bench_data *d,
                             size_t *timed, double *seconds)
 {
 	return libkv_load("sqlite", path, d, timed, seconds);
+}
+
+int bench_libkv_pg_load(const char *path, const bench_data *d,
+                        size_t *timed, double *seconds)
+{
+	return libkv_load("postgresql", path, d, timed, seconds);
+}
+
+int bench_libkv_pg_open(void **h, const char *path)
+{
+	return libkv_open(h, "postgresql", path);
 }
 
 int bench_libkv_lmdb_open(void **h, const char *path)

@@ -1,12 +1,15 @@
 #!/bin/sh
 # A throwaway PostgreSQL cluster for the postgresql row of the tests.
 #
-#   sh scripts/pg-test-server.sh start   initdb in a new temporary folder,
+#   sh scripts/pg-test-server.sh start [--fsync]
+#                                        initdb in a new temporary folder,
 #                                        start the server on 127.0.0.1 at a
 #                                        free port with trust auth for
 #                                        loopback, create database kvtest;
 #                                        prints the folder, whose file "uri"
-#                                        holds the server's URI.
+#                                        holds the server's URI.  Tests
+#                                        run with fsync off; --fsync (for
+#                                        the benchmark) keeps it on.
 #   sh scripts/pg-test-server.sh stop DIR   stop that server, remove DIR.
 #
 # initdb refuses to run as root: as root the cluster belongs to the
@@ -38,6 +41,8 @@ free_port() {
 }
 
 start() {
+	fsync=off
+	[ "${1:-}" = --fsync ] && fsync=on
 	bin=$(bindir) || die "initdb not found: install the Debian package postgresql (scripts/install-deps.sh)"
 	owner=$(id -un)
 	if [ "$(id -u)" -eq 0 ]; then
@@ -57,7 +62,7 @@ start() {
 	for try in 1 2 3 4 5; do
 		port=$(free_port)
 		if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-			-o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=300" \
+			-o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=$fsync -c max_connections=300" \
 			start >/dev/null 2>&1; then
 			break
 		fi
@@ -80,7 +85,7 @@ stop() {
 }
 
 case "${1:-}" in
-start) start ;;
+start) shift; start "$@" ;;
 stop) [ $# -eq 2 ] || die "usage: $0 stop DIR"; stop "$2" ;;
 *) die "usage: $0 start | stop DIR" ;;
 esac
