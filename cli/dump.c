@@ -548,9 +548,9 @@ int kvt_dump_parse_file(enum kvt_dump_format fmt, FILE *f,
 
 /* ---- writing ---------------------------------------------------------- */
 
-/* Bytes in the portable escape syntax. */
-static void put_escaped(FILE *f, const unsigned char *b, size_t len)
+void kvt_dump_escape(FILE *f, const void *p, size_t len)
 {
+	const unsigned char *b = p;
 	size_t i;
 
 	for (i = 0; i < len; i++) {
@@ -598,7 +598,7 @@ void kvt_dump_schema(struct kvt_dump_writer *w, const char *json, size_t len)
 	if (w->fmt == KVT_DUMP_MDB)
 		return;
 	fputs("schema ", w->f);
-	put_escaped(w->f, (const unsigned char *)json, len);
+	kvt_dump_escape(w->f, json, len);
 	putc('\n', w->f);
 }
 
@@ -612,9 +612,9 @@ void kvt_dump_record(struct kvt_dump_writer *w, const void *key,
 		return;
 	}
 	fputs("key ", w->f);
-	put_escaped(w->f, key, key_len);
+	kvt_dump_escape(w->f, key, key_len);
 	fputs("\nvalue ", w->f);
-	put_escaped(w->f, val, val_len);
+	kvt_dump_escape(w->f, val, val_len);
 	putc('\n', w->f);
 }
 

@@ -21,6 +21,11 @@ enum kvt_dump_format {
 	KVT_DUMP_MDB = 2       /* mdb_dump's text, VERSION=3 */
 };
 
+/* Write bytes in the portable format's escape syntax (kvtool's output
+ * syntax too, see cli/escape.c): printable ASCII as it is, the backslash
+ * as \\, newline \n, tab \t, any other byte \xHH. */
+void kvt_dump_escape(FILE *f, const void *p, size_t len);
+
 /* Where and why a parse failed. */
 struct kvt_dump_error {
 	unsigned long line, col;

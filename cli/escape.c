@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dump.h"
 #include "kvtool.h"
 
 static int hexval(int c)
@@ -96,23 +97,10 @@ int kvt_arg_bytes(struct kvt_bytes *out, const struct kvt_cmd *cmd,
 	}
 }
 
+/* The dump format writes bytes exactly as kvtool prints them. */
 void kvt_escape(FILE *f, const void *p, size_t len)
 {
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (b[i] == '\\')
-			fputs("\\\\", f);
-		else if (b[i] == '\n')
-			fputs("\\n", f);
-		else if (b[i] == '\t')
-			fputs("\\t", f);
-		else if (b[i] >= 0x20 && b[i] < 0x7f)
-			putc(b[i], f);
-		else
-			fprintf(f, "\\x%02x", b[i]);
-	}
+	kvt_dump_escape(f, p, len);
 }
 
 void kvt_put_text(FILE *f, const char *s)
