@@ -23,7 +23,8 @@ struct slot {
 
 static _Thread_local struct slot slots[SLOTS];
 static _Thread_local unsigned int next_victim;
-static _Thread_local uint64_t current; /* serial of the handle in use */
+/* Set by every call: initial-exec spares a __tls_get_addr call each time. */
+static _Thread_local KV__TLS_FAST uint64_t current; /* serial of the handle in use */
 
 static const char *const names[] = {
 	"KV_OK: success",
@@ -174,13 +175,14 @@ unsigned long kv__thread_id(void)
 
 kv_status kv__check_db(const kv_db *db, const char *fn)
 {
-	kv__enter(NULL);
+	if (db && db->magic == KV__DB_MAGIC) {
+		current = db->serial;
+		return KV_OK;
+	}
+	current = 0;
 	if (!db)
 		return kv__error(KV_EINVAL, "%s: db is NULL", fn);
-	if (db->magic != KV__DB_MAGIC)
-		return kv__error(KV_EINVAL, "%s: not an open kv_db handle", fn);
-	kv__enter(db);
-	return KV_OK;
+	return kv__error(KV_EINVAL, "%s: not an open kv_db handle", fn);
 }
 
 kv_status kv__check_key(const void *key, size_t len, const char *fn)
