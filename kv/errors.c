@@ -23,8 +23,7 @@ struct slot {
 
 static _Thread_local struct slot slots[SLOTS];
 static _Thread_local unsigned int next_victim;
-/* Set by every call: initial-exec spares a __tls_get_addr call each time. */
-static _Thread_local KV__TLS_FAST uint64_t current; /* serial of the handle in use */
+static _Thread_local uint64_t current; /* serial of the handle in use */
 
 static const char *const names[] = {
 	"KV_OK: success",

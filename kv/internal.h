@@ -117,15 +117,6 @@ struct kv_iter {
 	struct kv_iter *next;       /* in txn->iters */
 };
 
-/* A few bytes of thread-local state read on every call: the initial-exec
- * model reaches them without a __tls_get_addr call, and a library loaded
- * later (dlopen) still fits them in glibc's static TLS reserve. */
-#if defined(__GNUC__)
-#define KV__TLS_FAST __attribute__((tls_model("initial-exec")))
-#else
-#define KV__TLS_FAST
-#endif
-
 /* errors.c: thread-local messages, one slot per handle per thread. */
 void kv__enter(const kv_db *db);       /* route messages to db (or none) */
 kv_status kv__wrap(kv_status status, const char *fmt, ...)

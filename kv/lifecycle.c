@@ -86,7 +86,7 @@ int kv__db_usable(const kv_db *db)
 static unsigned int stripe(void)
 {
 	static atomic_uint next_stripe;
-	static _Thread_local KV__TLS_FAST unsigned int mine = 0;
+	static _Thread_local unsigned int mine = 0;
 
 	if (mine == 0)
 		mine = 1 + atomic_fetch_add(&next_stripe, 1) % KV__ACTIVE_STRIPES;
