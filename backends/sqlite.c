@@ -83,6 +83,10 @@ static const char *const stmt_sql[ST_NS_FIRST] = {
 	"SELECT COUNT(*) FROM Dict"
 };
 
+/* The SQL function through which a put's upsert hands over the tag of
+ * the row it replaces (see replaced_tag). */
+#define REPLACED_TAG_FN "kv_replaced_tag"
+
 /*
  * Per-namespace statements by layout.  Every SELECT (and RETURNING)
  * returns the tag as its last column, a literal NULL where the table has
@@ -106,8 +110,8 @@ static const char *const stmt_sql[ST_NS_FIRST] = {
 static const char *const ns_sql[LAYOUT_COUNT][OP_COUNT] = {
 	{ "SELECT value, kv_tag FROM Dict WHERE key = ?",
 	  "INSERT INTO Dict (key, value, kv_tag) VALUES (?, ?, ?)"
-	  " ON CONFLICT (key) DO UPDATE"
-	  " SET value = excluded.value, kv_tag = excluded.kv_tag",
+	  " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+	  " kv_tag = " REPLACED_TAG_FN "(kv_tag, excluded.kv_tag)",
 	  "INSERT INTO Dict (key, value, kv_tag) VALUES (?, ?, ?)"
 	  " ON CONFLICT (key) DO NOTHING",
 	  "DELETE FROM Dict WHERE key = ?",
@@ -156,6 +160,10 @@ static const char has_tag_sql[] =
 struct conn {
 	kv__benv *env; /* whose layout its statements follow */
 	sqlite3 *db;
+	/* A put asking what it replaced: where replaced_tag copies the
+	 * replaced row's tag, and the length of a tag too long to copy. */
+	kv__bold *capture;
+	size_t capture_bad;
 	sqlite3_stmt *stmt[ST_TOTAL];
 	sqlite3_stmt *spare[KV__NS_COUNT][2]; /* a closed cursor's, for reuse */
 	struct conn *next;                    /* in the pool's free list */
@@ -289,6 +297,42 @@ static kv_status column_tag(kv__bval *out, sqlite3_stmt *st, int col)
 	return KV_OK;
 }
 
+/*
+ * kv_replaced_tag(old, new): new, the tag the upsert sets.  Called only
+ * when the put meets an existing row, with that row's tag as old: copied
+ * into the connection's capture, the put learns what it replaced in the
+ * same statement, where a SELECT before it cost a quarter of a put.
+ */
+static void replaced_tag(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct conn *c = sqlite3_user_data(ctx);
+	kv__bold *old = c->capture;
+	size_t len = 0;
+	const void *p = NULL;
+
+	(void)argc;
+	if (old) {
+		old->existed = 1;
+		if (sqlite3_value_type(argv[0]) != SQLITE_NULL) {
+			p = sqlite3_value_blob(argv[0]);
+			len = (size_t)sqlite3_value_bytes(argv[0]);
+		}
+		if (len > KV__TAG_MAX) {
+			c->capture_bad = len;
+			sqlite3_result_error(ctx, "record tag too long", -1);
+			return;
+		}
+		if (len && !p) {
+			sqlite3_result_error_nomem(ctx);
+			return;
+		}
+		old->tag_len = len;
+		if (len)
+			memcpy(old->tag, p, len);
+	}
+	sqlite3_result_value(ctx, argv[1]);
+}
+
 /* Open a connection to the store's file, which exists by now. */
 static kv_status conn_open(struct conn **out, kv__benv *env, int write)
 {
@@ -313,6 +357,15 @@ static kv_status conn_open(struct conn **out, kv__benv *env, int write)
 	}
 	c->env = env;
 	c->db = db;
+	/* DIRECTONLY: no trigger or view in the file can call it. */
+	if (write && (rc = sqlite3_create_function_v2(db, REPLACED_TAG_FN, 2,
+	                  SQLITE_UTF8 | SQLITE_DIRECTONLY, c, replaced_tag,
+	                  NULL, NULL, NULL)) != SQLITE_OK) {
+		status = map_rc(rc, db, env->path);
+		sqlite3_close(db);
+		free(c);
+		return status;
+	}
 	*out = c;
 	return KV_OK;
 }
@@ -1002,6 +1055,28 @@ static kv_status write_old(kv__bold *old, kv__btxn *txn, int id,
 	return status;
 }
 
+/* An upsert that reports the row it replaced (replaced_tag). */
+static kv_status put_capture(kv__btxn *txn, kv__ns ns, const void *key,
+                             size_t key_len, const kv__bval *val,
+                             kv__bold *old)
+{
+	struct conn *c = txn->conn;
+	int changed = 0;
+	kv_status status;
+
+	old->existed = 0;
+	old->tag_len = 0;
+	c->capture = old;
+	c->capture_bad = 0;
+	status = write_row(&changed, txn, NS_STMT(ns, OP_PUT), "sqlite put",
+	                   key, key_len, val);
+	c->capture = NULL;
+	if (c->capture_bad)
+		return kv__error(KV_ECORRUPT, "sqlite: record tag of %zu bytes "
+		                 "(at most %d)", c->capture_bad, KV__TAG_MAX);
+	return status;
+}
+
 static kv_status put(kv__btxn *txn, kv__ns ns, const void *key,
                      size_t key_len, const kv__bval *val, unsigned int flags,
                      kv__bold *old)
@@ -1014,6 +1089,8 @@ static kv_status put(kv__btxn *txn, kv__ns ns, const void *key,
 	if (val->tag_len > KV__TAG_MAX || (val->tag_len && !val->tag))
 		return kv__error(KV_EINVAL, "sqlite put: bad tag (%zu bytes, "
 		                 "at most %d)", val->tag_len, KV__TAG_MAX);
+	if (old && !add && ns_layout(txn->env, ns) == LAYOUT_DICT)
+		return put_capture(txn, ns, key, key_len, val, old);
 	/* Read the row about to be replaced first: the write transaction
 	 * holds the write lock, so it is still the one the upsert meets. */
 	if (old) {

@@ -240,6 +240,39 @@ START_TEST(test_record__replace)
 }
 END_TEST
 
+/* A real prints with the fewest digits (15 to 17) that read back as the
+ * same double, whichever way that count is found. */
+START_TEST(test_record__real_digits)
+{
+	static const char *const cases[][2] = {
+		{ "0.412", "0.412" },
+		{ "1700003086.65", "1700003086.65" },
+		{ "0.0001371", "0.0001371" },
+		{ "-2.5", "-2.5" },
+		{ "2.0", "2.0" },
+		{ "1e-7", "1e-7" },
+		{ "1e300", "1e300" },
+		{ "123456789012345.0", "123456789012345.0" },
+		{ "123456789012345.6", "123456789012345.6" },
+		{ "0.30000000000000004", "0.30000000000000004" },
+		{ "9007199254740993.0", "9007199254740992.0" },
+		{ "0.5428571428571428", "0.5428571428571428" },
+	};
+	kv_db *db = open_runs();
+	char set[96];
+	size_t i;
+
+	record_put(db, "runs/1", "{\"lr\":0.5}");
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(set, sizeof set, "{\"x\":%s}", cases[i][0]);
+		kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/1", set, NULL),
+		              KV_OK);
+		kvt_expect_field(db, NULL, "runs/1", "x", cases[i][1]);
+	}
+	kvt_close(db);
+}
+END_TEST
+
 /* ---- write-once fields --------------------------------------------------- */
 
 START_TEST(test_record__readonly_set_once)
@@ -676,6 +709,7 @@ static void populate(Suite *s)
 	tcase_add_test(tc, test_record__round_trip);
 	tcase_add_test(tc, test_record__field);
 	tcase_add_test(tc, test_record__replace);
+	tcase_add_test(tc, test_record__real_digits);
 	tcase_add_test(tc, test_record__plain_json);
 	tcase_add_test(tc, test_record__null_args);
 
