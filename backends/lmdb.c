@@ -981,21 +981,19 @@ static kv_status cursor_next(kv__bcur *c, const void **key, size_t *key_len,
 		rc = cursor_seek(c, c->key, c->key_len, &k, &v);
 	else
 		rc = mdb_cursor_get(c->cur, &k, &v, MDB_GET_CURRENT);
-	if (rc == MDB_NOTFOUND)
-		c->state = CUR_EOF;
-	if (rc != MDB_SUCCESS)
+	if (rc != MDB_SUCCESS) {
+		c->state = CUR_EOF; /* after damage LMDB cannot go on either */
 		return map_rc(rc, "mdb_cursor_get");
+	}
 	c->state = CUR_STARTED;
 	if (c->txn->write) {
 		memcpy(c->key, k.mv_data, k.mv_size);
 		c->key_len = k.mv_size;
 	}
 	st = unframe(val, c->txn, c->ns, &k, &v);
-	if (st != KV_OK)
-		return st;
-	*key = k.mv_data;
+	*key = k.mv_data; /* also on failure: only this record is damaged */
 	*key_len = k.mv_size;
-	return KV_OK;
+	return st;
 }
 
 static void cursor_close(kv__bcur *c)

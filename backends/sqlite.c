@@ -1136,8 +1136,15 @@ static kv_status cursor_next(kv__bcur *cur, const void **key,
 		sqlite3_reset(cur->stmt);
 		return KV_NOTFOUND;
 	}
-	if (rc != SQLITE_ROW)
-		return map_rc(rc, cur->txn->conn->db, "sqlite cursor");
+	if (rc != SQLITE_ROW) {
+		/* A step after an error would run the query again from its
+		 * first row: a scan that goes on past the error would loop for
+		 * ever (found by fuzz/fuzz_sqlite_file.c).  End the cursor. */
+		status = map_rc(rc, cur->txn->conn->db, "sqlite cursor");
+		cur->done = 1;
+		sqlite3_reset(cur->stmt);
+		return status;
+	}
 	status = column_bytes(&k, &kl, cur->stmt, 0);
 	if (status == KV_OK)
 		status = column_bytes(&bv.val, &bv.val_len, cur->stmt, 1);
