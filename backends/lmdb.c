@@ -38,6 +38,7 @@
 #include <lmdb.h>
 
 #include "backend.h"
+#include "lmdb_meta.h"
 
 /* Map size of a new or small store; overridable so tests can force growth.
  * The map only reserves address space (the file grows as pages are
@@ -1063,7 +1064,8 @@ static kv_status prepare_file(const char *path, int create, unsigned int mode,
 		return kv__error(KV_EFORMAT, "%s: not an LMDB store: no LMDB meta "
 		                 "page at its start", path);
 	*size = (size_t)sb.st_size;
-	return KV_OK;
+	/* LMDB would follow damaged meta pages out of its map and crash. */
+	return kv__lmdb_meta_check(path);
 }
 
 /* Open the two databases for the environment's lifetime.  A writable open
