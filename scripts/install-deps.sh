@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential autoconf automake libtool pkg-config
       libsqlite3-dev liblmdb-dev libsodium-dev libjansson-dev check
-      lmdb-utils sqlite3 python3 clang libgdbm-dev"
+      lmdb-utils sqlite3 python3 clang libgdbm-dev libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do
