@@ -150,6 +150,7 @@ static const struct {
 	kv_status st;
 } rc_table[] = {
 	{ MDB_CORRUPTED, KV_ECORRUPT }, { MDB_PAGE_NOTFOUND, KV_ECORRUPT },
+	{ MDB_CURSOR_FULL, KV_ECORRUPT }, /* a tree deeper than can be */
 	{ MDB_INVALID, KV_EFORMAT }, { MDB_VERSION_MISMATCH, KV_EFORMAT },
 	{ MDB_INCOMPATIBLE, KV_EFORMAT }, { MDB_MAP_FULL, KV_EFULL },
 	{ MDB_TXN_FULL, KV_EFULL }, { ENOSPC, KV_EFULL }, { EFBIG, KV_EFULL },
