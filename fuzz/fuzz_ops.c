@@ -43,10 +43,9 @@ struct run {
 static struct side sides[NSIDES] = { { "lmdb", NULL, NULL },
                                      { "sqlite", NULL, NULL } };
 
-static void check_status(const struct run *r, int s, kv_status got,
-                         kv_status want, const char *op)
+static void check_status(int s, kv_status got, kv_status want,
+                         const char *op)
 {
-	(void)r;
 	if (got != want)
 		fz_fail("%s on %s: got %s, the model says %s (%s)", op,
 		        sides[s].scheme, kv_strerror(got), kv_strerror(want),
@@ -123,7 +122,7 @@ static void op_write(struct run *r, int del, int noover, int direct)
 			got = del ? kv_db_del(sd->db, e.k, e.klen)
 			          : kv_db_put(sd->db, e.k, e.klen, val, e.vlen,
 			                      flags);
-		check_status(r, s, got, want, name);
+		check_status(s, got, want, name);
 	}
 }
 
@@ -147,13 +146,13 @@ static void op_get(struct run *r, int direct)
 		if (sd->txn != NULL && !direct) {
 			const void *v = NULL;
 			got = kv_txn_get(&v, &vlen, sd->txn, k, klen);
-			check_status(r, s, got, want, "txn get");
+			check_status(s, got, want, "txn get");
 			if (got == KV_OK)
 				check_value(s, "txn get", v, vlen, &m->e[i]);
 		} else {
 			void *v = NULL;
 			got = kv_db_get(&v, &vlen, sd->db, k, klen);
-			check_status(r, s, got, want, "get");
+			check_status(s, got, want, "get");
 			if (got == KV_OK)
 				check_value(s, "get", v, vlen, &m->e[i]);
 			kv_free(v);
@@ -192,16 +191,16 @@ static void iter_side(struct run *r, int s, const struct fz_model *m,
 	int found;
 
 	got = kv_iter_new(&it, sd->db, direct ? NULL : sd->txn, p, plen);
-	check_status(r, s, got, KV_OK, "iter_new");
+	check_status(s, got, KV_OK, "iter_new");
 	for (;; step++) {
 		if (step == seek_at) {
-			check_status(r, s, kv_iter_seek(it, seek, seeklen), KV_OK,
+			check_status(s, kv_iter_seek(it, seek, seeklen), KV_OK,
 			             "iter_seek");
 			pos = fz_model_find(m, seek, seeklen, &found);
 		}
 		e = model_next(m, &pos, p, plen);
 		got = kv_iter_next(it, &k, &klen, &v, &vlen);
-		check_status(r, s, got, e ? KV_OK : KV_NOTFOUND, "iter_next");
+		check_status(s, got, e ? KV_OK : KV_NOTFOUND, "iter_next");
 		if (e == NULL)
 			break;
 		if (fz_key_cmp(k, klen, e->k, e->klen) != 0)
@@ -244,7 +243,7 @@ static void op_begin(struct run *r, int read)
 	for (s = 0; s < NSIDES; s++) {
 		kv_txn *t = NULL;
 		got = kv_txn_begin(&t, sides[s].db, read ? KV_TXN_READONLY : 0);
-		check_status(r, s, got, want, "begin");
+		check_status(s, got, want, "begin");
 		if (got == KV_OK)
 			sides[s].txn = t;
 	}
@@ -263,7 +262,7 @@ static void op_end(struct run *r, int commit)
 		return;
 	for (s = 0; s < NSIDES; s++) {
 		if (commit)
-			check_status(r, s, kv_txn_commit(sides[s].txn), KV_OK,
+			check_status(s, kv_txn_commit(sides[s].txn), KV_OK,
 			             "commit");
 		else
 			kv_txn_abort(sides[s].txn);
