@@ -177,8 +177,8 @@ static const struct fz_ent *model_next(const struct fz_model *m, size_t *pos,
 
 /* Walk one side's iterator against the model, seeking to seek at step
  * seek_at. */
-static void iter_side(struct run *r, int s, const struct fz_model *m,
-                      int direct, const unsigned char *p, size_t plen,
+static void iter_side(int s, const struct fz_model *m, int direct,
+                       const unsigned char *p, size_t plen,
                       size_t seek_at, const unsigned char *seek,
                       size_t seeklen)
 {
@@ -227,7 +227,7 @@ static void op_iter(struct run *r, int direct)
 	         direct ? " (own snapshot)" : "", fz_hex(p, plen, 0), seek_at,
 	         fz_hex(seek, seeklen, 1));
 	for (s = 0; s < NSIDES; s++)
-		iter_side(r, s, m, direct, p, plen, seek_at, seek, seeklen);
+		iter_side(s, m, direct, p, plen, seek_at, seek, seeklen);
 }
 
 static void op_begin(struct run *r, int read)
