@@ -178,7 +178,7 @@ static const struct fz_ent *model_next(const struct fz_model *m, size_t *pos,
 /* Walk one side's iterator against the model, seeking to seek at step
  * seek_at. */
 static void iter_side(int s, const struct fz_model *m, int direct,
-                       const unsigned char *p, size_t plen,
+                      const unsigned char *p, size_t plen,
                       size_t seek_at, const unsigned char *seek,
                       size_t seeklen)
 {
