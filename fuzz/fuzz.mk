@@ -84,7 +84,7 @@ fuzz-run:
 	    >fuzz-work/$$n.log 2>&1 || { fail=1; \
 	    tail -n 60 fuzz-work/$$n.log; \
 	    echo "fuzz-run: $$n FAILED; input: fuzz-work/$$n-*"; }; \
-	  grep -E '^#[0-9]+ +(DONE|pulse|NEW|REDUCE)' fuzz-work/$$n.log | \
+	  grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE)' fuzz-work/$$n.log | \
 	    tail -n 1 | sed "s|^|fuzz-run: $$n: |"; \
 	  grep -E '^stat::(number_of_executed_units|average_exec_per_sec)' \
 	    fuzz-work/$$n.log | sed "s|^|fuzz-run: $$n: |"; \
