@@ -10,8 +10,7 @@
  * Keys come from a tiny alphabet (so that keys collide and prefix one
  * another) and values are generated from a length and a seed byte, so the
  * model stores no bytes.  A few values are large enough for LMDB overflow
- * pages, and the LMDB map starts small, so the map growth path is fuzzed
- * too.  Both stores are opened once per process and emptied before each
+ * pages.  Both stores are opened once per process and emptied before each
  * input, which keeps every input independent of the ones before it.
  */
 #include <stdio.h>
@@ -304,8 +303,12 @@ static void open_sides(void)
 	if (sides[0].db != NULL)
 		return;
 	fz_setup(KV_WARNINGS_ALWAYS);
-	/* A small map: the inputs reach LMDB's map growth. */
-	setenv("KV_LMDB_MAP_SIZE", "131072", 1);
+	/* A map no input fills.  LMDB cannot grow its map while the process
+	 * has a read transaction open, so an autocommit put that must grow it
+	 * while this thread holds one waits for it (KV_LMDB_GROW_WAIT_MS) and
+	 * fails with KV_EFULL, where SQLite succeeds: a known limitation,
+	 * not a disagreement to hunt.  tests/test_txn.c covers growth. */
+	setenv("KV_LMDB_MAP_SIZE", "67108864", 1);
 	o.flags = KV_OPEN_TRUNCATE;
 	for (s = 0; s < NSIDES; s++) {
 		snprintf(uri, sizeof uri, "%s:%s", sides[s].scheme,
