@@ -145,6 +145,7 @@ void fz_fail(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	remove_dir(); /* abort() skips the atexit handler */
 	abort();
 }
 
