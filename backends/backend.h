@@ -115,7 +115,10 @@ typedef struct kv__backend {
 	/* A cursor positioned before the first key >= start. */
 	kv_status (*cursor_open)(kv__bcur **out, kv__btxn *txn, kv__ns ns,
 	                         const void *start, size_t start_len);
-	/* KV_NOTFOUND past the last key. */
+	/* KV_NOTFOUND past the last key.  KV_ECORRUPT with *key set: that
+	 * one record's stored bytes are damaged and the cursor is past it, so
+	 * a scan may go on.  Any other failure (*key untouched) ends the
+	 * cursor: later calls return KV_NOTFOUND, never the same rows again. */
 	kv_status (*cursor_next)(kv__bcur *cur, const void **key,
 	                         size_t *key_len, kv__bval *val);
 	void (*cursor_close)(kv__bcur *cur);

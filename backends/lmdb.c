@@ -38,6 +38,7 @@
 #include <lmdb.h>
 
 #include "backend.h"
+#include "lmdb_meta.h"
 
 /* Map size of a new or small store; overridable so tests can force growth.
  * The map only reserves address space (the file grows as pages are
@@ -149,6 +150,7 @@ static const struct {
 	kv_status st;
 } rc_table[] = {
 	{ MDB_CORRUPTED, KV_ECORRUPT }, { MDB_PAGE_NOTFOUND, KV_ECORRUPT },
+	{ MDB_CURSOR_FULL, KV_ECORRUPT }, /* a tree deeper than can be */
 	{ MDB_INVALID, KV_EFORMAT }, { MDB_VERSION_MISMATCH, KV_EFORMAT },
 	{ MDB_INCOMPATIBLE, KV_EFORMAT }, { MDB_MAP_FULL, KV_EFULL },
 	{ MDB_TXN_FULL, KV_EFULL }, { ENOSPC, KV_EFULL }, { EFBIG, KV_EFULL },
@@ -981,21 +983,19 @@ static kv_status cursor_next(kv__bcur *c, const void **key, size_t *key_len,
 		rc = cursor_seek(c, c->key, c->key_len, &k, &v);
 	else
 		rc = mdb_cursor_get(c->cur, &k, &v, MDB_GET_CURRENT);
-	if (rc == MDB_NOTFOUND)
-		c->state = CUR_EOF;
-	if (rc != MDB_SUCCESS)
+	if (rc != MDB_SUCCESS) {
+		c->state = CUR_EOF; /* after damage LMDB cannot go on either */
 		return map_rc(rc, "mdb_cursor_get");
+	}
 	c->state = CUR_STARTED;
 	if (c->txn->write) {
 		memcpy(c->key, k.mv_data, k.mv_size);
 		c->key_len = k.mv_size;
 	}
 	st = unframe(val, c->txn, c->ns, &k, &v);
-	if (st != KV_OK)
-		return st;
-	*key = k.mv_data;
+	*key = k.mv_data; /* also on failure: only this record is damaged */
 	*key_len = k.mv_size;
-	return KV_OK;
+	return st;
 }
 
 static void cursor_close(kv__bcur *c)
@@ -1065,7 +1065,8 @@ static kv_status prepare_file(const char *path, int create, unsigned int mode,
 		return kv__error(KV_EFORMAT, "%s: not an LMDB store: no LMDB meta "
 		                 "page at its start", path);
 	*size = (size_t)sb.st_size;
-	return KV_OK;
+	/* LMDB would follow damaged meta pages out of its map and crash. */
+	return kv__lmdb_meta_check(path);
 }
 
 /* Open the two databases for the environment's lifetime.  A writable open

@@ -70,6 +70,7 @@ enum stmt_id {
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_COUNT_KEYS,
+	ST_SNAPSHOT,
 	ST_NS_FIRST,
 	ST_TOTAL = ST_NS_FIRST + KV__NS_COUNT * OP_COUNT
 };
@@ -80,7 +81,8 @@ static const char *const stmt_sql[ST_NS_FIRST] = {
 	"BEGIN IMMEDIATE",
 	"COMMIT",
 	"ROLLBACK",
-	"SELECT COUNT(*) FROM Dict"
+	"SELECT COUNT(*) FROM Dict",
+	"PRAGMA schema_version"
 };
 
 /* The SQL function through which a put's upsert hands over the tag of
@@ -89,16 +91,18 @@ static const char *const stmt_sql[ST_NS_FIRST] = {
 
 /*
  * Per-namespace statements by layout.  Every SELECT (and RETURNING)
- * returns the tag as its last column, a literal NULL where the table has
- * none, so reading a row does not depend on the layout: a kv_meta row
- * reads as untagged.  The put is an upsert rather than dbm.sqlite3's
+ * returns the tag as its second column, a literal NULL where the table
+ * has none, so reading a row does not depend on the layout: a kv_meta row
+ * reads as untagged.  A get also returns the row's own key: the lookup
+ * goes through the key's index, and in a damaged file the index can name
+ * another row, whose bytes no seal would question if it has none.  The put is an upsert rather than dbm.sqlite3's
  * REPLACE: REPLACE deletes and re-inserts the row, so it would reset the
  * tag to NULL rather than set it with the value.  Only a read-only open
  * uses LAYOUT_DICT_PLAIN, so its writes never run.  RETURNING needs
  * SQLite 3.35 (configure checks).
  */
 #define TAGLESS_SQL(table) { \
-	"SELECT value, NULL FROM " table " WHERE key = ?", \
+	"SELECT value, NULL, key FROM " table " WHERE key = ?", \
 	"INSERT INTO " table " (key, value) VALUES (?, ?)" \
 	" ON CONFLICT (key) DO UPDATE SET value = excluded.value", \
 	"INSERT INTO " table " (key, value) VALUES (?, ?)" \
@@ -108,7 +112,7 @@ static const char *const stmt_sql[ST_NS_FIRST] = {
 	"DELETE FROM " table " WHERE key = ? RETURNING NULL" }
 
 static const char *const ns_sql[LAYOUT_COUNT][OP_COUNT] = {
-	{ "SELECT value, kv_tag FROM Dict WHERE key = ?",
+	{ "SELECT value, kv_tag, key FROM Dict WHERE key = ?",
 	  "INSERT INTO Dict (key, value, kv_tag) VALUES (?, ?, ?)"
 	  " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
 	  " kv_tag = " REPLACED_TAG_FN "(kv_tag, excluded.kv_tag)",
@@ -822,6 +826,26 @@ static void db_close(kv__benv *env)
 	env_free(env);
 }
 
+/* A deferred BEGIN takes its snapshot at the first read, so a commit made
+ * between begin and that read would show, where LMDB (and kv.h: one
+ * snapshot from the begin) would not; reading the header cookie takes the
+ * snapshot now.  Found by fuzz/fuzz_ops.c. */
+static kv_status take_snapshot(struct conn *c)
+{
+	sqlite3_stmt *st = NULL;
+	kv_status status = conn_stmt(&st, c, ST_SNAPSHOT);
+	int rc;
+
+	if (status != KV_OK)
+		return status;
+	rc = sqlite3_step(st);
+	status = rc == SQLITE_ROW ? KV_OK : map_rc(rc, c->db, "sqlite begin");
+	sqlite3_reset(st);
+	if (status != KV_OK)
+		conn_rollback(c);
+	return status;
+}
+
 static kv_status txn_begin(kv__btxn **out, kv__benv *env, int write)
 {
 	kv__btxn *txn;
@@ -839,11 +863,12 @@ static kv_status txn_begin(kv__btxn **out, kv__benv *env, int write)
 		txn->conn = env->writer;
 	else if ((status = pool_take(&txn->conn, env)) != KV_OK)
 		goto done;
-	/* A read's BEGIN is deferred: its snapshot starts at the first
-	 * read.  IMMEDIATE takes the write lock now, waiting out other
-	 * processes for the busy timeout, rather than failing mid-txn. */
+	/* IMMEDIATE takes the write lock now, waiting out other processes
+	 * for the busy timeout, rather than failing mid-txn. */
 	status = conn_run(txn->conn, write ? ST_BEGIN_WRITE : ST_BEGIN,
 	                  "sqlite begin");
+	if (status == KV_OK && !write)
+		status = take_snapshot(txn->conn);
 
 done:
 	if (status != KV_OK) {
@@ -914,6 +939,24 @@ static void txn_abort(kv__btxn *txn)
 		txn_end(txn, 0);
 }
 
+/* The row a lookup found must hold the key looked up: otherwise the
+ * key's index points at another row (found by fuzz/fuzz_sqlite_file.c). */
+static kv_status same_key(sqlite3_stmt *st, int col, const void *key,
+                          size_t key_len, const char *path)
+{
+	const void *k = NULL;
+	size_t kl = 0;
+	kv_status status = column_bytes(&k, &kl, st, col);
+
+	if (status != KV_OK)
+		return status;
+	if (kl != key_len || (kl > 0 && memcmp(k, key, kl) != 0))
+		return kv__error(KV_ECORRUPT, "%s: damaged SQLite store: the "
+		                 "key's index leads to another row (PRAGMA "
+		                 "integrity_check says more)", path);
+	return KV_OK;
+}
+
 static kv_status get(kv__bval *out, kv__btxn *txn, kv__ns ns,
                      const void *key, size_t key_len)
 {
@@ -938,6 +981,8 @@ static kv_status get(kv__bval *out, kv__btxn *txn, kv__ns ns,
 		status = column_bytes(&bv.val, &bv.val_len, st, 0);
 		if (status == KV_OK)
 			status = column_tag(&bv, st, 1);
+		if (status == KV_OK)
+			status = same_key(st, 2, key, key_len, txn->env->path);
 	} else if (rc == SQLITE_DONE)
 		status = KV_NOTFOUND;
 	else
@@ -1209,8 +1254,15 @@ static kv_status cursor_next(kv__bcur *cur, const void **key,
 		sqlite3_reset(cur->stmt);
 		return KV_NOTFOUND;
 	}
-	if (rc != SQLITE_ROW)
-		return map_rc(rc, cur->txn->conn->db, "sqlite cursor");
+	if (rc != SQLITE_ROW) {
+		/* A step after an error would run the query again from its
+		 * first row: a scan that goes on past the error would loop for
+		 * ever (found by fuzz/fuzz_sqlite_file.c).  End the cursor. */
+		status = map_rc(rc, cur->txn->conn->db, "sqlite cursor");
+		cur->done = 1;
+		sqlite3_reset(cur->stmt);
+		return status;
+	}
 	status = column_bytes(&k, &kl, cur->stmt, 0);
 	if (status == KV_OK)
 		status = column_bytes(&bv.val, &bv.val_len, cur->stmt, 1);

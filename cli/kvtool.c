@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guard.h"
 #include "kvtool.h"
 
 static const struct kvt_cmd commands[] = {
@@ -668,6 +669,8 @@ int main(int argc, char **argv)
 	struct kvt_args a;
 	int rc, i = 1;
 
+	if ((rc = kvt_guard(argc, argv)) >= 0)
+		return rc;
 	memset(&a, 0, sizeof a);
 	if ((rc = parse_global(&a, &i, argc, argv)) != 0)
 		return rc;

@@ -100,12 +100,15 @@ static kv_status scan_all(struct scan *sc, kv_txn *txn)
 	if ((rc = sc->db->be->cursor_open(&cur, txn->bt, KV__NS_DATA, NULL, 0)))
 		return kv__wrap(rc, "scan %s", sc->db->path);
 	while (!sc->stopped) {
+		key = NULL;
 		rc = sc->db->be->cursor_next(cur, &key, &key_len, &bv);
 		if (rc == KV_NOTFOUND) {
 			rc = KV_OK;
 			break;
 		}
-		if (rc == KV_ECORRUPT) { /* the backend's frame is damaged */
+		/* One record's frame is damaged: count it and go on.  Without a
+		 * key the store itself is damaged and the scan cannot go on. */
+		if (rc == KV_ECORRUPT && key != NULL) {
 			sc->records++;
 			sc->corrupt++;
 			report(sc, KV_PROBLEM_CORRUPT, NULL, 0, kv_db_errmsg(sc->db));

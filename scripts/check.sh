@@ -67,6 +67,11 @@ step "clang build, make check"
 sh "$top/scripts/build.sh" build-clang CC=clang
 run_check "$top/build-clang" check "$top/build-clang"
 
+step "fuzzers: every harness 30 s over its corpus (clang, libFuzzer)"
+sh "$top/scripts/build.sh" build-fuzz CC=clang --enable-fuzzing \
+	--disable-shared
+make -C "$top/build-fuzz" fuzz-run FUZZ_SECONDS=30
+
 step "make distcheck"
 run_check "$top/build" distcheck "$top/build/nonexistent"
 

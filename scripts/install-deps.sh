@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
       libsqlite3-dev liblmdb-dev libsodium-dev libjansson-dev check
       lmdb-utils sqlite3 python3 clang libgdbm-dev libpq-dev postgresql
-      python3-dev python3-pytest python3-gdbm"
+      python3-dev python3-pytest python3-gdbm libclang-rt-14-dev"
 # Optional groups, named as arguments, for what no build needs:
 # "chart" is gnuplot for `make bench-chart`.
 for group in "$@"; do
