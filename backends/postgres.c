@@ -11,7 +11,9 @@
  * not fixed at build time, is quoted with PQescapeIdentifier.
  *
  * Isolation.  A read transaction is REPEATABLE READ, READ ONLY: one
- * snapshot, never blocked by writers.  A write transaction is READ
+ * snapshot, taken at begin as on the file backends (the server takes it
+ * at a transaction's first query, so begin runs one), never blocked by
+ * writers.  A write transaction is READ
  * COMMITTED and reads with SELECT ... FOR UPDATE, so a row it has read
  * cannot change under it until it ends: a read-modify-write (a partial
  * record update, the store's digest) from one process never loses one
@@ -84,7 +86,8 @@ static const char *const stmt_sql[ST_TOTAL] = {
 	"DELETE FROM @T",
 	"INSERT INTO @T (ns, key, value) VALUES (1, $1, $2)"
 	" ON CONFLICT (ns, key) DO NOTHING",
-	"SELECT 1 FROM @T WHERE ns = 1 AND key = 'format'::bytea FOR UPDATE"
+	"SELECT 1 FROM @T WHERE ns = 1 AND key = 'format'::bytea FOR UPDATE",
+	"SELECT 1"
 };
 
 static kv_status no_memory(void)

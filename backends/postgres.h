@@ -39,6 +39,7 @@ enum stmt_id {
 	ST_EMPTY,
 	ST_MARK,
 	ST_TOKEN,
+	ST_SNAPSHOT,    /* a read transaction's snapshot starts here */
 	ST_TOTAL
 };
 

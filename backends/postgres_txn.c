@@ -456,6 +456,9 @@ static kv_status begin(kv__btxn *t)
 			st = kv__pg_exec(NULL, NULL, t->conn, t->env, id, 0,
 			                 NULL, NULL, "postgresql begin");
 	}
+	if (st == KV_OK && !t->write)
+		st = kv__pg_exec(NULL, NULL, t->conn, t->env, ST_SNAPSHOT, 0,
+		                 NULL, NULL, "postgresql begin");
 	return st;
 }
 

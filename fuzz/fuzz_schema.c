@@ -115,9 +115,12 @@ static void write_step(char op, const char *key, char *body)
 	case '=':
 		st = kv_db_put(db, key, strlen(key), body, strlen(body), 0);
 		break;
-	case '-':
+	case '-': /* the deprecated one-field call: still in the API */
 		remove[0] = body;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 		st = kv_record_del_field(db, NULL, key, body);
+#pragma GCC diagnostic pop
 		break;
 	default: /* '~' */
 		for (nl = strchr(body, '\n'); nl && n < MAX_REMOVE;
