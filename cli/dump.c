@@ -191,10 +191,37 @@ static int key_cmp(const struct buf *a, const struct buf *b)
 	return a->len < b->len ? -1 : a->len > b->len;
 }
 
-/* A "key" line (argument arg) and the "value" line that must follow. */
+/* The number of a "version N" line: 1 to 4294967295 in decimal without
+ * leading zeros, so that a dump has one spelling of each record (a record
+ * of no version has no version line). */
+static int portable_version(struct lexer *lx, unsigned int *out,
+                            const char *arg, size_t alen)
+{
+	unsigned long long n = 0;
+	size_t i;
+
+	if (alen == 0 || alen > 10 || arg[0] == '0')
+		return fail(lx, 9, "'version' needs a schema version from 1 to "
+		            "4294967295, without leading zeros");
+	for (i = 0; i < alen; i++) {
+		if (arg[i] < '0' || arg[i] > '9')
+			return fail(lx, 9 + i, "'version' needs a schema version "
+			            "(decimal digits)");
+		n = n * 10 + (unsigned long long)(arg[i] - '0');
+	}
+	if (n > 0xffffffffULL)
+		return fail(lx, 9, "schema version %llu is too large (at most "
+		            "4294967295)", n);
+	*out = (unsigned int)n;
+	return 0;
+}
+
+/* A "key" line (argument arg), an optional "version" line and the
+ * "value" line that must follow. */
 static int portable_record(struct lexer *lx, const char *arg, size_t alen)
 {
 	unsigned long line = lx->line;
+	unsigned int version = 0;
 	const char *varg;
 	size_t vlen;
 	int rc;
@@ -210,8 +237,18 @@ static int portable_record(struct lexer *lx, const char *arg, size_t alen)
 		return rc;
 	if (rc == 0)
 		return fail(lx, 1, "truncated: key without a value line");
+	if (directive(lx, "version", &varg, &vlen)) {
+		if ((rc = portable_version(lx, &version, varg, vlen)) ||
+		    (rc = next_line(lx)) < 0)
+			return rc;
+		if (rc == 0)
+			return fail(lx, 1, "truncated: key without a value "
+			            "line");
+	}
 	if (!directive(lx, "value", &varg, &vlen))
-		return fail(lx, 1, "expected 'value ...' after the key line");
+		return fail(lx, 1, "expected 'value ...' after the key line%s",
+		            version ? " and its version line"
+		                    : " (or 'version N', then 'value ...')");
 	if ((rc = unescape(lx, &lx->val, varg, vlen, 7)))
 		return rc;
 	lx->prev.len = 0;
@@ -222,7 +259,8 @@ static int portable_record(struct lexer *lx, const char *arg, size_t alen)
 	lx->records++;
 	if (lx->sink->record)
 		return lx->sink->record(lx->key.p, lx->key.len, lx->val.p,
-		                        lx->val.len, line, lx->sink->payload);
+		                        lx->val.len, version, line,
+		                        lx->sink->payload);
 	return 0;
 }
 
@@ -280,11 +318,14 @@ static int parse_portable(struct lexer *lx)
 				                      lx->sink->payload);
 		} else if (directive(lx, "end", &arg, &alen)) {
 			return portable_end(lx, arg, alen);
-		} else if (directive(lx, "value", &arg, &alen)) {
-			return fail(lx, 1, "value line without a key line");
+		} else if (directive(lx, "value", &arg, &alen) ||
+		           directive(lx, "version", &arg, &alen)) {
+			return fail(lx, 1, "%s line without a key line",
+			            lx->text[1] == 'a' ? "value" : "version");
 		} else {
 			return fail(lx, 1, "unknown line (expected schema, key, "
-			            "value, end, a comment or a blank line)");
+			            "version, value, end, a comment or a blank "
+			            "line)");
 		}
 		if (rc)
 			return rc;
@@ -438,8 +479,8 @@ static int mdb_record(struct lexer *lx, const struct section *sec)
 		return 0;
 	lx->records++;
 	if (lx->sink->record)
-		return lx->sink->record(lx->key.p, lx->key.len, v, vlen, line,
-		                        lx->sink->payload);
+		return lx->sink->record(lx->key.p, lx->key.len, v, vlen, 0,
+		                        line, lx->sink->payload);
 	return 0;
 }
 
@@ -603,7 +644,8 @@ void kvt_dump_schema(struct kvt_dump_writer *w, const char *json, size_t len)
 }
 
 void kvt_dump_record(struct kvt_dump_writer *w, const void *key,
-                     size_t key_len, const void *val, size_t val_len)
+                     size_t key_len, const void *val, size_t val_len,
+                     unsigned int version)
 {
 	w->records++;
 	if (w->fmt == KVT_DUMP_MDB) {
@@ -613,6 +655,8 @@ void kvt_dump_record(struct kvt_dump_writer *w, const void *key,
 	}
 	fputs("key ", w->f);
 	kvt_dump_escape(w->f, key, key_len);
+	if (version)
+		fprintf(w->f, "\nversion %u", version);
 	fputs("\nvalue ", w->f);
 	kvt_dump_escape(w->f, val, val_len);
 	putc('\n', w->f);

@@ -33,14 +33,18 @@ struct kvt_dump_error {
 };
 
 /* What the parser calls.  Either callback may be NULL.  line is where the
- * schema or the record's key starts.  schema gets the document's text as
+ * schema or the record's key starts; a record's version line, when it has
+ * one, is the line after (its number at column 9).  version is the schema
+ * version the record was validated under, 0 when the dump gives none (the
+ * mdb format never does).  schema gets the document's text as
  * written (unescaped, not checked as JSON; len bytes, NUL-terminated).  A
  * non-zero return stops the parse and becomes its result. */
 struct kvt_dump_sink {
 	int (*schema)(const char *json, size_t len, unsigned long line,
 	              void *payload);
 	int (*record)(const void *key, size_t key_len, const void *val,
-	              size_t val_len, unsigned long line, void *payload);
+	              size_t val_len, unsigned int version, unsigned long line,
+	              void *payload);
 	void *payload;
 };
 
@@ -78,8 +82,11 @@ void kvt_dump_begin(struct kvt_dump_writer *w, FILE *f,
                     enum kvt_dump_format fmt);
 void kvt_dump_schema(struct kvt_dump_writer *w, const char *json,
                      size_t len);
+/* version: the record's schema version, written in the portable format
+ * when non-zero; the mdb format has no place for it. */
 void kvt_dump_record(struct kvt_dump_writer *w, const void *key,
-                     size_t key_len, const void *val, size_t val_len);
+                     size_t key_len, const void *val, size_t val_len,
+                     unsigned int version);
 void kvt_dump_end(struct kvt_dump_writer *w);
 
 #endif /* KVTOOL_DUMP_H */

@@ -7,13 +7,18 @@
  * Seals do not travel as bytes: a seal is recomputed by the destination
  * (with its own key, for a keyed store), and the source's seals are
  * checked as it is read, so a sealed, intact source gives a sealed,
- * intact destination.  The schema version a record was tagged with does
- * not travel either (libkv's API neither shows nor sets it): records are
- * written first and the schemas defined after them, so that a record an
- * older schema version accepted is copied as it is and not validated
- * anew; kvtool schema check looks at them afterwards.
+ * intact destination.  The schema version each record was validated
+ * under travels with it (kv_record_version, kv_record_restore): the
+ * schemas are defined first, every version, and each record is then
+ * written as validated under its own version.  That is what makes
+ * defining the schemas first safe: a record an older version accepted is
+ * judged by that version again, not refused by the current one, and
+ * kvtool schema check finds in the copy what it finds in the source.
+ * A record without a version (written before its schema, or by another
+ * program) is written as a plain put, so validated by the current version.
  *
- * Safety: load parses the whole dump before it writes anything and then
+ * Safety: load parses the whole dump, and defines its schemas and writes
+ * its records into a scratch store, before it writes anything; then it
  * writes every record in one transaction; convert never opens its source
  * for writing and writes its destination in one transaction.
  */
@@ -166,17 +171,24 @@ static int format_arg(enum kvt_dump_format *out, const struct kvt_args *a)
 
 /* ---- dump --------------------------------------------------------------- */
 
-/* Write every record of db in key order, from one snapshot. */
-static int dump_records(struct kvt_dump_writer *w, kv_db *db)
+/* Write every record of db in key order, with its schema version, from
+ * one snapshot; *versioned counts the records that have a version. */
+static int dump_records(struct kvt_dump_writer *w, kv_db *db,
+                        kv_u64 *versioned)
 {
 	const void *k, *v;
 	size_t klen, vlen;
 	kv_iter *it = NULL;
+	kv_txn *txn = NULL;
+	unsigned int version = 0;
 	kv_status st;
 
-	st = kv_iter_new(&it, db, NULL, NULL, 0);
+	*versioned = 0;
+	if ((st = kv_txn_begin(&txn, db, KV_TXN_READONLY)) == KV_OK)
+		st = kv_iter_new(&it, db, txn, NULL, 0);
 	while (st == KV_OK &&
-	       (st = kv_iter_next(it, &k, &klen, &v, &vlen)) == KV_OK) {
+	       (st = kv_iter_next(it, &k, &klen, &v, &vlen)) == KV_OK &&
+	       (st = kv_record_version(&version, db, txn, k, klen)) == KV_OK) {
 		if (w->fmt == KVT_DUMP_MDB && klen > KVT_DUMP_MDB_MAXKEY) {
 			fputs("kvtool: key '", stderr);
 			kvt_escape(stderr, k, klen);
@@ -184,11 +196,14 @@ static int dump_records(struct kvt_dump_writer *w, kv_db *db)
 			        "limit: mdb_load would refuse the dump\n",
 			        KVT_DUMP_MDB_MAXKEY);
 			kv_iter_free(it);
+			kv_txn_abort(txn);
 			return KVT_EXIT_FAIL;
 		}
-		kvt_dump_record(w, k, klen, v, vlen);
+		*versioned += version != 0;
+		kvt_dump_record(w, k, klen, v, vlen, version);
 	}
 	kv_iter_free(it);
+	kv_txn_abort(txn);
 	if (st != KV_NOTFOUND)
 		return kvt_fail(db, st);
 	return KVT_EXIT_OK;
@@ -201,6 +216,7 @@ int kvt_cmd_dump(const struct kvt_args *a)
 	struct schemas s;
 	kv_db *db = NULL;
 	FILE *out = stdout;
+	kv_u64 versioned = 0;
 	size_t i;
 	int rc;
 
@@ -219,11 +235,15 @@ int kvt_cmd_dump(const struct kvt_args *a)
 	for (i = 0; i < s.n; i++)
 		kvt_dump_schema(&w, s.docs[i], strlen(s.docs[i]));
 	/* A failed dump has no end line, so that load refuses it. */
-	if ((rc = dump_records(&w, db)) == KVT_EXIT_OK)
+	if ((rc = dump_records(&w, db, &versioned)) == KVT_EXIT_OK)
 		kvt_dump_end(&w);
 	if (fmt == KVT_DUMP_MDB && s.n > 0)
 		kvt_error("warning: the mdb format has no place for the %zu "
 		          "schema versions; they were left out", s.n);
+	if (fmt == KVT_DUMP_MDB && versioned > 0)
+		kvt_error("warning: the mdb format has no place for the schema "
+		          "version of %llu records; it was left out",
+		          (unsigned long long)versioned);
 	if (out != stdout && fclose(out) != 0 && rc == KVT_EXIT_OK) {
 		kvt_error("%s: %s", a->file, strerror(errno));
 		rc = KVT_EXIT_FAIL;
@@ -239,7 +259,10 @@ struct loader {
 	const struct kvt_args *a;
 	const char *name;          /* the dump's name in messages */
 	kv_db *db;
-	kv_txn *txn;
+	kv_db *into;               /* where records go: db, or the scratch */
+	kv_txn *txn;               /* ... in this transaction of it */
+	int scratch;               /* into is the scratch store */
+	kv_u64 versioned;          /* records with a version line */
 	struct schemas s;          /* the dump's schemas, to define */
 	unsigned long *lines;      /* the line of each of them */
 	kv_u64 total, done;
@@ -273,27 +296,42 @@ static int check_schema(const char *json, size_t len, unsigned long line,
 
 /* Pass one, record: count it. */
 static int count_record(const void *k, size_t klen, const void *v,
-                        size_t vlen, unsigned long line, void *payload)
+                        size_t vlen, unsigned int version, unsigned long line,
+                        void *payload)
 {
+	struct loader *l = payload;
+
 	(void)k, (void)klen, (void)v, (void)vlen, (void)line;
-	((struct loader *)payload)->total++;
+	l->total++;
+	l->versioned += version != 0;
 	return 0;
 }
 
-/* Pass two, record: write it in the load's transaction. */
+/* Passes two and three, record: write it in l->txn, as validated under
+ * its version.  A version the schemas do not have is the version line's
+ * fault; in the scratch store any refusal is the dump's. */
 static int put_record(const void *k, size_t klen, const void *v,
-                      size_t vlen, unsigned long line, void *payload)
+                      size_t vlen, unsigned int version, unsigned long line,
+                      void *payload)
 {
 	struct loader *l = payload;
-	kv_status st = kv_txn_put(l->txn, k, klen, v, vlen, 0);
+	kv_status st = kv_record_restore(l->into, l->txn, k, klen, v, vlen,
+	                                 version);
 
 	if (st != KV_OK) {
 		kvt_progress_clear(&l->bar);
-		fprintf(stderr, "kvtool: %s:%lu: key '", l->name, line);
+		if (version && st == KV_NOTFOUND)
+			fprintf(stderr, "kvtool: %s:%lu:9: key '", l->name,
+			        line + 1);
+		else
+			fprintf(stderr, "kvtool: %s:%lu: key '", l->name, line);
 		kvt_escape(stderr, k, klen);
 		fputs("': ", stderr);
-		kvt_put_text(stderr, kv_db_errmsg(l->db));
+		kvt_put_text(stderr, kv_db_errmsg(l->into));
 		putc('\n', stderr);
+		if (l->scratch && (st == KV_NOTFOUND || st == KV_ESCHEMA ||
+		                   st == KV_EREADONLY))
+			return KVT_EXIT_BADDUMP;
 		return kvt_exit_code(st);
 	}
 	if (++l->done % 1024 == 0)
@@ -342,9 +380,37 @@ static void remove_scratch(const char dir[PATH_MAX / 2])
 	rmdir(dir);
 }
 
-/* Try the dump's schemas in a scratch store, so that a schema libkv
- * refuses stops the load before the target is touched. */
-static int try_schemas(struct loader *l)
+/* Pass two: the dump's records written into the scratch store, which
+ * has its schemas, in a transaction that is then rolled back: a record
+ * its version refuses, or a version the dump lacks, stops the load
+ * before the target is touched (the target then gets the schemas before
+ * the records, in two transactions). */
+static int try_records(struct loader *l, kv_db *scratch,
+                       enum kvt_dump_format fmt, const struct kvt_bytes *in)
+{
+	struct kvt_dump_sink pass = { NULL, put_record, l };
+	kv_status st;
+	int rc;
+
+	if ((st = kv_txn_begin(&l->txn, scratch, 0)) != KV_OK)
+		return kvt_fail(scratch, st);
+	l->into = scratch;
+	l->scratch = 1;
+	rc = parse(l, fmt, in, &pass);
+	kv_txn_abort(l->txn);
+	l->txn = NULL;
+	l->scratch = 0;
+	l->done = 0;
+	if (rc)
+		kvt_error("nothing was loaded");
+	return rc;
+}
+
+/* Try the dump's schemas, and then its records, in a scratch store, so
+ * that a schema libkv refuses stops the load before the target is
+ * touched. */
+static int try_schemas(struct loader *l, enum kvt_dump_format fmt,
+                       const struct kvt_bytes *in)
 {
 	kv_open_options o = KV_OPEN_OPTIONS_INIT;
 	const char *tmp = getenv("TMPDIR");
@@ -354,7 +420,7 @@ static int try_schemas(struct loader *l)
 	int rc = KVT_EXIT_OK, n;
 	size_t i;
 
-	if (l->s.n == 0)
+	if (l->s.n == 0 && l->versioned == 0)
 		return KVT_EXIT_OK;
 	n = snprintf(dir, sizeof dir, "%s/kvtool-load.XXXXXX",
 	             tmp && *tmp ? tmp : "/tmp");
@@ -374,6 +440,8 @@ static int try_schemas(struct loader *l)
 		fputs("; nothing was loaded\n", stderr);
 		rc = KVT_EXIT_BADDUMP;
 	}
+	if (st == KV_OK)
+		rc = try_records(l, scratch, fmt, in);
 	kv_db_close(scratch);
 	remove_scratch(dir);
 	return rc;
@@ -403,9 +471,10 @@ static int check_target(struct loader *l)
 	return KVT_EXIT_OK;
 }
 
-/* Define the dump's schemas after its records; with --overwrite a
- * version the target has already is left as it is. */
-static int define_after(struct loader *l, size_t *defined)
+/* Define the dump's schemas before its records, so that each record can
+ * be validated under its own version; with --overwrite a version the
+ * target has already is left as it is. */
+static int define_before(struct loader *l, size_t *defined)
 {
 	kv_status st;
 	size_t i;
@@ -417,8 +486,8 @@ static int define_after(struct loader *l, size_t *defined)
 			continue;
 		if (st != KV_OK) {
 			kvt_fail(l->db, st);
-			kvt_error("the records were loaded; the schemas from "
-			          "this one on were not");
+			kvt_error("the schemas before this one were defined; "
+			          "no record was loaded");
 			return kvt_exit_code(st);
 		}
 		++*defined;
@@ -426,12 +495,13 @@ static int define_after(struct loader *l, size_t *defined)
 	return KVT_EXIT_OK;
 }
 
-/* Both passes over the dump in memory, then the schemas. */
+/* The passes over the dump in memory: check it, try it in a scratch
+ * store, then the schemas and the records into the target. */
 static int load_dump(struct loader *l, enum kvt_dump_format fmt,
                      const struct kvt_bytes *in)
 {
 	struct kvt_dump_sink first = { check_schema, count_record, l };
-	struct kvt_dump_sink second = { NULL, put_record, l };
+	struct kvt_dump_sink last = { NULL, put_record, l };
 	size_t defined = 0;
 	kv_status st;
 	int rc;
@@ -441,23 +511,23 @@ static int load_dump(struct loader *l, enum kvt_dump_format fmt,
 			kvt_error("nothing was loaded");
 		return rc;
 	}
-	if ((rc = try_schemas(l)) ||
+	if ((rc = try_schemas(l, fmt, in)) ||
 	    (rc = kvt_open(&l->db, l->a, KV_OPEN_CREATE)) ||
-	    (rc = check_target(l)))
+	    (rc = check_target(l)) || (rc = define_before(l, &defined)))
 		return rc;
 	if ((st = kv_txn_begin(&l->txn, l->db, 0)) != KV_OK)
 		return kvt_fail(l->db, st);
-	if ((rc = parse(l, fmt, in, &second))) {
+	l->into = l->db;
+	if ((rc = parse(l, fmt, in, &last))) {
 		kv_txn_abort(l->txn);
-		kvt_error("nothing was loaded");
+		kvt_error(defined ? "no record was loaded (%zu schema versions "
+		          "were defined)" : "nothing was loaded", defined);
 		return rc;
 	}
 	kvt_progress_update(l->done, l->total, &l->bar);
 	kvt_progress_clear(&l->bar);
 	if ((st = kv_txn_commit(l->txn)) != KV_OK)
 		return kvt_fail(l->db, st);
-	if ((rc = define_after(l, &defined)))
-		return rc;
 	printf("loaded %llu records and %zu schema versions\n", l->done,
 	       defined);
 	return KVT_EXIT_OK;
@@ -625,14 +695,16 @@ static int open_dst(struct convert *c)
 	return KVT_EXIT_OK;
 }
 
-/* Copy every record of the source, from one snapshot, in one write
- * transaction of the destination. */
+/* Copy every record of the source with its schema version, from one
+ * snapshot, in one write transaction of the destination (which has the
+ * source's schemas already). */
 static int copy_records(struct convert *c)
 {
 	const void *k, *v;
 	size_t klen, vlen;
 	kv_iter *it = NULL;
-	kv_txn *txn = NULL;
+	kv_txn *txn = NULL, *snap = NULL;
+	unsigned int version = 0;
 	kv_u64 n = 0;
 	kv_status st;
 	kv_db *failed = c->src;
@@ -640,15 +712,20 @@ static int copy_records(struct convert *c)
 	kvt_progress_init(&c->bar, "convert", 0);
 	if ((st = kv_txn_begin(&txn, c->out, 0)) != KV_OK)
 		return kvt_fail(c->out, st);
-	st = kv_iter_new(&it, c->src, NULL, NULL, 0);
+	if ((st = kv_txn_begin(&snap, c->src, KV_TXN_READONLY)) == KV_OK)
+		st = kv_iter_new(&it, c->src, snap, NULL, 0);
 	while (st == KV_OK &&
-	       (st = kv_iter_next(it, &k, &klen, &v, &vlen)) == KV_OK) {
-		if ((st = kv_txn_put(txn, k, klen, v, vlen, 0)) != KV_OK)
+	       (st = kv_iter_next(it, &k, &klen, &v, &vlen)) == KV_OK &&
+	       (st = kv_record_version(&version, c->src, snap, k,
+	                               klen)) == KV_OK) {
+		if ((st = kv_record_restore(c->out, txn, k, klen, v, vlen,
+		                            version)) != KV_OK)
 			failed = c->out;
 		else if (++n % 1024 == 0)
 			kvt_progress_update(n, c->records, &c->bar);
 	}
 	kv_iter_free(it);
+	kv_txn_abort(snap);
 	kvt_progress_clear(&c->bar);
 	if (st != KV_NOTFOUND) {
 		kv_txn_abort(txn);
@@ -673,9 +750,11 @@ static int convert(struct convert *c)
 		                 c->a->store, c->dst);
 	if ((rc = check_source(c)) || (rc = schemas_read(&s, c->src)))
 		return rc;
+	/* The schemas first, so that each record is restored under the
+	 * version it was validated with. */
 	if ((rc = open_dst(c)) == KVT_EXIT_OK &&
-	    (rc = copy_records(c)) == KVT_EXIT_OK &&
-	    (rc = schemas_define(c->out, &s)) == KVT_EXIT_OK)
+	    (rc = schemas_define(c->out, &s)) == KVT_EXIT_OK &&
+	    (rc = copy_records(c)) == KVT_EXIT_OK)
 		printf("converted %llu records and %zu schema versions from "
 		       "%s (%s) to %s (%s)\n", c->records, s.n, c->a->store,
 		       kv_db_backend(c->src), c->dst, kv_db_backend(c->out));

@@ -395,6 +395,101 @@ kv_status kv_record_replace(kv_db *db, kv_txn *txn, const char *key,
 	return end_txn(own, 1, rc);
 }
 
+kv_status kv_record_version(unsigned int *out, kv_db *db, kv_txn *txn,
+                            const void *key, size_t key_len)
+{
+	char shown[KV__SHOW_SIZE];
+	kv_txn *t = NULL, *own;
+	kv__bval bv;
+	kv_status rc;
+
+	KV__ENTER(db, "kv_record_version");
+	if ((rc = use_txn(&t, &own, db, txn, 0, "kv_record_version")))
+		return rc;
+	if (!out)
+		rc = kv__error(KV_EINVAL, "kv_record_version: out is NULL");
+	if (!rc)
+		rc = kv__check_key(key, key_len, "kv_record_version");
+	if (!rc && (rc = kv__get_checked(&bv, t, key, key_len)) == KV_NOTFOUND)
+		rc = kv__error(rc, "record '%s' not found in %s",
+		               kv__show(shown, sizeof shown, key, key_len),
+		               db->path);
+	if (!rc)
+		*out = kv__tag_version(bv.tag, bv.tag_len);
+	return end_txn(own, 0, rc);
+}
+
+/* Version v of the schema cur (the one governing the key shown), loaded
+ * into *load (OWNED) unless it is cur itself. */
+static kv_status schema_version(const kv__schema **out, kv__schema **load,
+                                kv_txn *t, const kv__schema *cur,
+                                unsigned int v, const char *shown)
+{
+	kv_status rc;
+
+	*load = NULL;
+	if (!cur)
+		return kv__error(KV_NOTFOUND, "kv_record_restore: no schema "
+		                 "governs key '%s', so it has no version %u",
+		                 shown, v);
+	*out = cur;
+	if (v == cur->version)
+		return KV_OK;
+	if (v > cur->version)
+		rc = kv__error(KV_NOTFOUND, "schema '%s' has no version %u",
+		               cur->name, v);
+	else
+		rc = kv__schema_load(load, t, cur->name, v);
+	if (rc == KV_NOTFOUND)
+		return kv__wrap(rc, "kv_record_restore: key '%s' cannot be "
+		                "restored under schema version %u", shown, v);
+	*out = *load;
+	return rc;
+}
+
+/* A restore in t, arguments checked: a plain put for version 0. */
+static kv_status restore(kv_txn *t, const void *key, size_t key_len,
+                         const void *val, size_t val_len, unsigned int v)
+{
+	char shown[KV__SHOW_SIZE];
+	const kv__schema *cur, *s = NULL;
+	kv__schema *load = NULL;
+	json_t *rec = NULL;
+	kv_status rc;
+
+	if (!v)
+		return kv__put_checked(t, key, key_len, val, val_len, 0);
+	kv__show(shown, sizeof shown, key, key_len);
+	if (!(rc = kv__schema_for_key(&cur, t, key, key_len)) &&
+	    !(rc = schema_version(&s, &load, t, cur, v, shown)) &&
+	    !(rc = kv__json_object(&rec, val, val_len, "restore", shown)))
+		rc = store_record(t, s, key, key_len, val, val_len, rec, NULL, 0,
+		                  0);
+	json_decref(rec);
+	kv__schema_free(load);
+	return rc;
+}
+
+kv_status kv_record_restore(kv_db *db, kv_txn *txn, const void *key,
+                            size_t key_len, const void *val, size_t val_len,
+                            unsigned int version)
+{
+	kv_txn *t = NULL, *own;
+	kv_status rc;
+
+	KV__ENTER(db, "kv_record_restore");
+	if ((rc = use_txn(&t, &own, db, txn, 1, "kv_record_restore")))
+		return rc;
+	if (!(rc = kv__check_key(key, key_len, "kv_record_restore"))) {
+		if (!val && val_len)
+			rc = kv__error(KV_EINVAL, "kv_record_restore: val is NULL");
+		else
+			rc = restore(t, key, key_len, val ? val : "", val_len,
+			             version);
+	}
+	return end_txn(own, 1, rc);
+}
+
 /* The deprecated shim: warns through the channel, then kv_record_replace. */
 kv_status kv_record_del_field(kv_db *db, kv_txn *txn, const char *key,
                               const char *field)

@@ -65,6 +65,35 @@ KV_EXTERN kv_status kv_record_replace(kv_db *db, kv_txn *txn, const char *key,
                                       const char *set_json,
                                       const char *const *remove);
 
+/**
+ * The schema version the value stored at key (key_len bytes, any key, as
+ * for kv_txn_get) was validated against when it was written: *out is 0
+ * for a value no schema validated (a free-form key, a value written
+ * before its schema was defined or by another program).
+ * Expect: KV_NOTFOUND (no value at key), KV_ECORRUPT (the value fails
+ * its seal).  Since 0.2.
+ */
+KV_EXTERN kv_status kv_record_version(unsigned int *out, kv_db *db,
+                                      kv_txn *txn, const void *key,
+                                      size_t key_len);
+
+/**
+ * Store val (val_len bytes, the text of a JSON object) at key as a record
+ * validated under version `version` of the schema that governs key, for
+ * copying a store record by record (kvtool load and convert): the record
+ * is validated against that version, not the current one, and tagged with
+ * it, so kv_schema_check later judges it as its writer's version did.
+ * version 0 is a plain put (kv_txn_put).  The bytes are copied; nothing
+ * is kept.  Expect: KV_ESCHEMA (the record fails that version),
+ * KV_NOTFOUND (no schema governs key, or that version of it is not
+ * stored: the message names the schema and version), KV_EREADONLY
+ * (read-only transaction, or a write-once field already set).  Since 0.2.
+ */
+KV_EXTERN kv_status kv_record_restore(kv_db *db, kv_txn *txn,
+                                      const void *key, size_t key_len,
+                                      const void *val, size_t val_len,
+                                      unsigned int version);
+
 #if !KV_API_HIDES(0, 2)
 /**
  * DEPRECATED since 0.2: kv_record_replace removes any number of fields
