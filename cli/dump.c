@@ -54,7 +54,8 @@ static int fail(struct lexer *lx, size_t col, const char *fmt, ...)
 {
 	va_list ap;
 
-	lx->err->line = lx->line;
+	/* An empty dump fails before its first line: call that line 1. */
+	lx->err->line = lx->line ? lx->line : 1;
 	lx->err->col = (unsigned long)col;
 	va_start(ap, fmt);
 	vsnprintf(lx->err->msg, sizeof lx->err->msg, fmt, ap);

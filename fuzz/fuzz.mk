@@ -7,7 +7,7 @@
 #  - with --enable-fuzzing (clang), as the libFuzzer program fuzz/fuzz_NAME,
 #    run by `make fuzz-run` (bounded, for CI) or `make fuzz-long` (local
 #    campaigns), each over its corpus with its dictionary fuzz/NAME.dict.
-FUZZ_NAMES = ops schema ndbm sqlite_file
+FUZZ_NAMES = ops schema ndbm sqlite_file dump
 FUZZ_COMMON = fuzz/fuzz.h fuzz/common.c fuzz/model.h fuzz/model.c
 FUZZ_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 FUZZ_CORPUS = $(abs_top_srcdir)/fuzz/corpus
@@ -17,10 +17,10 @@ FUZZ_LIBS = kv/libkv.la $(JANSSON_LIBS)
 dist_check_SCRIPTS += tests/lmdb_damage.test
 
 FUZZ_REPLAYS = fuzz/replay_ops fuzz/replay_schema fuzz/replay_ndbm \
-	fuzz/replay_sqlite_file
+	fuzz/replay_sqlite_file fuzz/replay_dump
 check_PROGRAMS += $(FUZZ_REPLAYS)
 EXTRA_DIST += fuzz/corpus fuzz/ops.dict fuzz/schema.dict fuzz/ndbm.dict \
-	fuzz/sqlite_file.dict
+	fuzz/sqlite_file.dict fuzz/dump.dict
 
 fuzz_replay_ops_SOURCES = fuzz/replay.c fuzz/fuzz_ops.c $(FUZZ_COMMON)
 fuzz_replay_ops_CFLAGS = $(FUZZ_CFLAGS) \
@@ -39,10 +39,16 @@ fuzz_replay_sqlite_file_SOURCES = fuzz/replay.c fuzz/fuzz_sqlite_file.c \
 fuzz_replay_sqlite_file_CFLAGS = $(FUZZ_CFLAGS) \
 	-DFZ_CORPUS='"$(FUZZ_CORPUS)/sqlite_file"'
 fuzz_replay_sqlite_file_LDADD = $(FUZZ_LIBS)
+# kvtool's dump parsers: cli/dump.c alone, no store.
+fuzz_replay_dump_SOURCES = fuzz/replay.c fuzz/fuzz_dump.c cli/dump.c \
+	cli/dump.h $(FUZZ_COMMON)
+fuzz_replay_dump_CFLAGS = $(FUZZ_CFLAGS) \
+	-DFZ_CORPUS='"$(FUZZ_CORPUS)/dump"'
+fuzz_replay_dump_LDADD = $(FUZZ_LIBS)
 
 if FUZZING
 noinst_PROGRAMS += fuzz/fuzz_ops fuzz/fuzz_schema fuzz/fuzz_ndbm \
-	fuzz/fuzz_sqlite_file
+	fuzz/fuzz_sqlite_file fuzz/fuzz_dump
 fuzz_fuzz_ops_SOURCES = fuzz/fuzz_ops.c $(FUZZ_COMMON)
 fuzz_fuzz_ops_CFLAGS = $(FUZZ_CFLAGS)
 fuzz_fuzz_ops_LDFLAGS = -fsanitize=fuzzer
@@ -59,6 +65,10 @@ fuzz_fuzz_sqlite_file_SOURCES = fuzz/fuzz_sqlite_file.c $(FUZZ_COMMON)
 fuzz_fuzz_sqlite_file_CFLAGS = $(FUZZ_CFLAGS)
 fuzz_fuzz_sqlite_file_LDFLAGS = -fsanitize=fuzzer
 fuzz_fuzz_sqlite_file_LDADD = $(FUZZ_LIBS)
+fuzz_fuzz_dump_SOURCES = fuzz/fuzz_dump.c cli/dump.c cli/dump.h $(FUZZ_COMMON)
+fuzz_fuzz_dump_CFLAGS = $(FUZZ_CFLAGS)
+fuzz_fuzz_dump_LDFLAGS = -fsanitize=fuzzer
+fuzz_fuzz_dump_LDADD = $(FUZZ_LIBS)
 endif
 
 # Run every harness for FUZZ_SECONDS over its corpus.  New inputs go to
@@ -72,7 +82,7 @@ fuzz-run:
 	  echo "fuzz-run: configure with --enable-fuzzing CC=clang" >&2; \
 	  exit 1; }; \
 	$(MAKE) $(AM_MAKEFLAGS) fuzz/fuzz_ops fuzz/fuzz_schema \
-	  fuzz/fuzz_ndbm fuzz/fuzz_sqlite_file && \
+	  fuzz/fuzz_ndbm fuzz/fuzz_sqlite_file fuzz/fuzz_dump && \
 	fail=0; for n in $(FUZZ_NAMES); do \
 	  mkdir -p fuzz-work/$$n; \
 	  echo "fuzz-run: $$n for $(FUZZ_SECONDS)s"; \
