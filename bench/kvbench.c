@@ -316,8 +316,11 @@ static double run_threads(const bench_store *s, void *h, int nt,
 		size_t a = m * (size_t)t / (size_t)nt, b = m * (size_t)(t + 1) / (size_t)nt;
 		jobs[t] = (job){ s, h, t, commit, d, commit ? NULL : idx + a,
 		                 first + a, b - a, 0 };
-		if (pthread_create(&tid[t], NULL, job_main, &jobs[t]) != 0)
-			return -1;
+		/* The threads started so far use jobs[]: join them first. */
+		if (pthread_create(&tid[t], NULL, job_main, &jobs[t]) != 0) {
+			nt = t;
+			bad = 1;
+		}
 	}
 	for (t = 0; t < nt; t++) {
 		pthread_join(tid[t], NULL);
