@@ -316,8 +316,11 @@ static double run_threads(const bench_store *s, void *h, int nt,
 		size_t a = m * (size_t)t / (size_t)nt, b = m * (size_t)(t + 1) / (size_t)nt;
 		jobs[t] = (job){ s, h, t, commit, d, commit ? NULL : idx + a,
 		                 first + a, b - a, 0 };
-		if (pthread_create(&tid[t], NULL, job_main, &jobs[t]) != 0)
-			return -1;
+		/* The threads started so far use jobs[]: join them first. */
+		if (pthread_create(&tid[t], NULL, job_main, &jobs[t]) != 0) {
+			nt = t;
+			bad = 1;
+		}
 	}
 	for (t = 0; t < nt; t++) {
 		pthread_join(tid[t], NULL);
@@ -357,30 +360,39 @@ static int time_loads(const bench_store *s, const inputs *in,
 	return 0;
 }
 
+/* The median rate of in->reps runs of run_threads over nt threads: the
+ * random gets (commit 0), or commits whose repetition k commits records
+ * base + k * in->nc on (commit 1).  -1 when a run fails. */
+static int median_rate(double *out, const bench_store *s, void *h,
+                       const inputs *in, int nt, int commit, size_t base)
+{
+	double t[MAX_REPS], sec;
+	size_t m = commit ? in->nc : in->ng;
+
+	for (int k = 0; k < in->reps; k++) {
+		sec = commit ? run_threads(s, h, nt, 1, in->c, NULL,
+		                           base + (size_t)k * in->nc, m)
+		             : run_threads(s, h, nt, 0, in->d, in->gidx, 0, m);
+		if (sec < 0)
+			return -1;
+		t[k] = (double)m / sec;
+	}
+	*out = median(t, in->reps);
+	return 0;
+}
+
 /* Gets from one thread, two threads, and through kv_db_get. */
 static int time_gets(const bench_store *s, void *h, const inputs *in,
                      bench_result *r)
 {
-	double t[MAX_REPS], sec;
+	double t[MAX_REPS];
 
-	if (WANT(in, W_GET)) {
-		for (int k = 0; k < in->reps; k++) {
-			if ((sec = run_threads(s, h, 1, 0, in->d, in->gidx, 0,
-			                       in->ng)) < 0)
-				return -1;
-			t[k] = (double)in->ng / sec;
-		}
-		r->ops[W_GET] = median(t, in->reps);
-	}
-	if (WANT(in, W_GET2) && s->threads) {
-		for (int k = 0; k < in->reps; k++) {
-			if ((sec = run_threads(s, h, 2, 0, in->d, in->gidx, 0,
-			                       in->ng)) < 0)
-				return -1;
-			t[k] = (double)in->ng / sec;
-		}
-		r->ops[W_GET2] = median(t, in->reps);
-	}
+	if (WANT(in, W_GET) &&
+	    median_rate(&r->ops[W_GET], s, h, in, 1, 0, 0))
+		return -1;
+	if (WANT(in, W_GET2) && s->threads &&
+	    median_rate(&r->ops[W_GET2], s, h, in, 2, 0, 0))
+		return -1;
 	if (WANT(in, W_GETAUTO) && s->get_auto) {
 		for (int k = 0; k < in->reps; k++) {
 			double t0 = bench_now();
@@ -434,28 +446,14 @@ static int time_scans(const bench_store *s, void *h, const inputs *in,
 static int time_commits(const bench_store *s, void *h, const inputs *in,
                         bench_result *r)
 {
-	double t[MAX_REPS], sec;
 	size_t base4 = in->nc * (size_t)in->reps;
 
-	if (WANT(in, W_COMMIT)) {
-		for (int k = 0; k < in->reps; k++) {
-			if ((sec = run_threads(s, h, 1, 1, in->c, NULL,
-			                       (size_t)k * in->nc, in->nc)) < 0)
-				return -1;
-			t[k] = (double)in->nc / sec;
-		}
-		r->ops[W_COMMIT] = median(t, in->reps);
-	}
-	if (WANT(in, W_COMMIT4) && s->threads) {
-		for (int k = 0; k < in->reps; k++) {
-			if ((sec = run_threads(s, h, 4, 1, in->c, NULL,
-			                       base4 + (size_t)k * in->nc,
-			                       in->nc)) < 0)
-				return -1;
-			t[k] = (double)in->nc / sec;
-		}
-		r->ops[W_COMMIT4] = median(t, in->reps);
-	}
+	if (WANT(in, W_COMMIT) &&
+	    median_rate(&r->ops[W_COMMIT], s, h, in, 1, 1, 0))
+		return -1;
+	if (WANT(in, W_COMMIT4) && s->threads &&
+	    median_rate(&r->ops[W_COMMIT4], s, h, in, 4, 1, base4))
+		return -1;
 	bench_mem_sample();
 	return 0;
 }

@@ -74,31 +74,37 @@ static int load_record(json_t **out, kv_db *db, const char *arg,
 	return rc;
 }
 
-/* Compare the records field by field into rows (at most n). */
-static size_t compare(struct row *rows, const json_t *l, const json_t *r)
+/* Compare the records field by field into rows (room for every field of
+ * both); *n is the number of rows filled.  Returns -1 when a value could
+ * not be printed (out of memory): a row would then claim it absent. */
+static int compare(struct row *rows, size_t *n, const json_t *l,
+                   const json_t *r)
 {
 	const char *name;
 	json_t *v, *w;
-	size_t n = 0;
+	int lost = 0;
 
+	*n = 0;
 	json_object_foreach((json_t *)l, name, v) {
 		w = json_object_get(r, name);
-		rows[n].field = name;
-		rows[n].left = json_text(v);
-		rows[n].right = json_text(w);
-		rows[n].mark = !w ? '<' : json_equal(v, w) ? ' ' : '|';
-		n++;
+		rows[*n].field = name;
+		rows[*n].left = json_text(v);
+		rows[*n].right = json_text(w);
+		rows[*n].mark = !w ? '<' : json_equal(v, w) ? ' ' : '|';
+		lost |= !rows[*n].left || (w && !rows[*n].right);
+		(*n)++;
 	}
 	json_object_foreach((json_t *)r, name, w) {
 		if (json_object_get(l, name))
 			continue;
-		rows[n].field = name;
-		rows[n].left = NULL;
-		rows[n].right = json_text(w);
-		rows[n].mark = '>';
-		n++;
+		rows[*n].field = name;
+		rows[*n].left = NULL;
+		rows[*n].right = json_text(w);
+		rows[*n].mark = '>';
+		lost |= !rows[*n].right;
+		(*n)++;
 	}
-	return n;
+	return lost ? -1 : 0;
 }
 
 /* Print s, escaped, padded with spaces to width (none when last). */
@@ -176,13 +182,16 @@ static int diff_records(const struct kvt_args *a, const json_t *l,
 {
 	size_t n, i, cap = json_object_size(l) + json_object_size(r);
 	struct row *rows = calloc(cap ? cap : 1, sizeof *rows);
+	int rc = KVT_EXIT_OK;
 
 	if (!rows) {
 		kvt_error("out of memory");
 		return KVT_EXIT_FAIL;
 	}
-	n = compare(rows, l, r);
-	if (a->json) {
+	if (compare(rows, &n, l, r) != 0) {
+		kvt_error("out of memory");
+		rc = KVT_EXIT_FAIL;
+	} else if (a->json) {
 		print_json(rows, n, l, r);
 	} else {
 		print_table(rows, n, a->pos[0], a->pos[1]);
@@ -192,7 +201,7 @@ static int diff_records(const struct kvt_args *a, const json_t *l,
 		free(rows[i].right);
 	}
 	free(rows);
-	return KVT_EXIT_OK;
+	return rc;
 }
 
 int kvt_cmd_diff(const struct kvt_args *a)

@@ -18,7 +18,6 @@
 
 /* The state the callbacks of one verify or seal share. */
 struct run {
-	const char *label;    /* before the bar: "verify" or "seal" */
 	const char *unsealed; /* word of an unsealed record's line */
 	struct kvt_progress bar; /* on stderr, when it is a terminal */
 	int shared;           /* stdout is a terminal too: wipe the bar
@@ -32,18 +31,11 @@ struct run {
 static void run_init(struct run *r, const char *label, int json)
 {
 	memset(r, 0, sizeof *r);
-	r->label = label;
 	r->unsealed = "unsealed";
 	kvt_progress_init(&r->bar, label, json);
 	r->shared = isatty(STDOUT_FILENO);
 	r->json = json;
 	r->out = stdout;
-}
-
-/* Wipe the progress bar off the terminal, if it is drawn. */
-static void bar_clear(struct run *r)
-{
-	kvt_progress_clear(&r->bar);
 }
 
 /* kv_progress_fn of verify and seal. */
@@ -107,7 +99,7 @@ static int on_problem(kv_problem p, const void *key, size_t key_len,
 	struct run *r = payload;
 
 	if (r->shared)
-		bar_clear(r);
+		kvt_progress_clear(&r->bar);
 	if (r->json)
 		json_problem(r, p, key, key_len, message ? message : "");
 	else
@@ -158,7 +150,7 @@ static int verify_db(const struct kvt_args *a, kv_db *db)
 		return KVT_EXIT_FAIL;
 	}
 	st = kv_db_verify(&rep, db, on_problem, on_progress, &r);
-	bar_clear(&r);
+	kvt_progress_clear(&r.bar);
 	if (a->json && fclose(r.out) != 0) {
 		kvt_error("out of memory");
 		rc = KVT_EXIT_FAIL;
@@ -194,7 +186,7 @@ int kvt_cmd_seal(const struct kvt_args *a)
 	run_init(&r, "seal", 0);
 	r.unsealed = "sealed";
 	st = kv_db_seal(&adopted, db, on_problem, on_progress, &r);
-	bar_clear(&r);
+	kvt_progress_clear(&r.bar);
 	if (st != KV_OK) {
 		rc = kvt_fail(db, st);
 		if (r.unsealed_n)

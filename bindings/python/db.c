@@ -355,8 +355,10 @@ PyMethodDef kvpy_store_methods[] = {
 };
 
 static PyGetSetDef db_getset[] = {
-	{ "backend", (getter)db_get_backend, NULL, "'lmdb' or 'sqlite'.", NULL },
-	{ "path", (getter)db_get_path, NULL, "The store's file.", NULL },
+	{ "backend", (getter)db_get_backend, NULL,
+	  "'lmdb', 'sqlite' or 'postgresql'.", NULL },
+	{ "path", (getter)db_get_path, NULL,
+	  "The store's file (postgresql: the URI after 'postgresql:').", NULL },
 	{ "closed", (getter)db_get_closed, NULL, "True once closed.", NULL },
 	{ NULL, NULL, NULL, NULL, NULL }
 };

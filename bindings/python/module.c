@@ -106,13 +106,16 @@ static PyMethodDef module_methods[] = {
 	  "Open a store as dbm.open does: flag 'r' (read only), 'w' (read and "
 	  "write), 'c' (create if missing), 'n' (always a new, empty store); "
 	  "mode is the mode of a new file, less the umask.  file is a path or "
-	  "a URI: 'lmdb:PATH', 'sqlite:PATH'; an existing plain path is opened "
-	  "with the backend its first bytes show, a new one gets SQLite.  "
+	  "a URI: 'lmdb:PATH', 'sqlite:PATH', "
+	  "'postgresql://HOST[:PORT]/DB?table=NAME'; an existing plain path is "
+	  "opened with the backend its first bytes show, a new one gets "
+	  "SQLite.  "
 	  "durability='batched' syncs commits in the background within "
 	  "sync_interval_ms.  keyfile names a keyed store's secret key." },
 	{ "whichdb", kvpy_whichdb, METH_O,
-	  "whichdb(file)\n--\n\nThe backend of the store at file ('lmdb' or "
-	  "'sqlite'), '' if it is not a store, None if it does not exist." },
+	  "whichdb(file)\n--\n\nThe backend of the store at file ('lmdb', "
+	  "'sqlite' or 'postgresql'), '' if it is not a store, None if it "
+	  "does not exist." },
 	{ "keygen", keygen, METH_O,
 	  "keygen(path)\n--\n\nWrite a new secret key file (mode 0600) for "
 	  "a keyed store; kv.ExistsError if path exists." },

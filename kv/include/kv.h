@@ -118,7 +118,7 @@ typedef struct kv_open_options {
  *      a new plain path gets the default backend, SQLite.  Every file
  *      store is one path: an SQLite file, or an LMDB data file with
  *      PATH-lock beside.
- *      Or a store on a PostgreSQL server (since 0.1): a libpq connection
+ *      Or a store on a PostgreSQL server (since 0.2): a libpq connection
  *      URI with the store's table in a table= parameter,
  *      "postgresql://[user@]host[:port]/database?table=NAME[&...]"
  *      (%XX escapes allowed; the other parameters go to libpq, and the

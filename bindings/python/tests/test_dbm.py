@@ -218,6 +218,8 @@ def _dbm_program(mod, path):
             db["missing"]
         except KeyError:
             pass
+        else:
+            raise AssertionError("no KeyError for a missing key")
         out = sorted((k, db[k]) for k in db.keys())
         assert "model" in db and db.get("nope") is None
     try:

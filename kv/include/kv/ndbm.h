@@ -9,8 +9,8 @@
  *     #include <kv/ndbm.h>      (in place of <ndbm.h>)
  *     cc prog.c -lkv_ndbm -lkv
  *
- * and then reads and writes libkv stores (LMDB or SQLite, the latter
- * shared with Python's dbm.sqlite3).
+ * and then reads and writes libkv stores (LMDB, SQLite, the latter
+ * shared with Python's dbm.sqlite3, or a table on PostgreSQL).
  *
  * Differences from a classic ndbm that a program may notice:
  *  - Keys may not be empty: dbm_store, dbm_fetch and dbm_delete refuse a
@@ -56,15 +56,17 @@ typedef struct kv_ndbm DBM;
 /**
  * Open a store.
  *
- * file: "lmdb:PATH", "sqlite:PATH" or a plain PATH, as for kv_db_open: a
- *       plain path that exists is opened with the backend recognised from
- *       its content, a new plain path gets SQLite.  Unlike classic ndbm no
- *       ".dir"/".pag" suffix is appended: the store is the file itself.
+ * file: "lmdb:PATH", "sqlite:PATH", a plain PATH or a postgresql:// URI,
+ *       as for kv_db_open: a plain path that exists is opened with the
+ *       backend recognised from its content, a new plain path gets
+ *       SQLite.  Unlike classic ndbm no ".dir"/".pag" suffix is appended:
+ *       the store is the file itself.
  * open_flags: O_RDONLY, O_WRONLY or O_RDWR (O_WRONLY is treated as
  *       O_RDWR), optionally with O_CREAT (create the store if absent),
  *       O_TRUNC (empty an existing store; needs write access) and O_EXCL
  *       with O_CREAT (fail with EEXIST if the file exists; checked before
- *       opening, so not atomic).  Other flags are ignored.
+ *       opening, so not atomic, and not at all for a postgresql:// store,
+ *       which is no file).  Other flags are ignored.
  * file_mode: permissions of a newly created file, before the umask; 0
  *       gives 0600.
  *
