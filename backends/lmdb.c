@@ -1179,20 +1179,6 @@ static void env_free(kv__benv *env)
 	free(env);
 }
 
-/* Remove the files of a store this open created but could not set up. */
-static void unlink_store(const char *path)
-{
-	size_t len = strlen(path);
-	char *lock = malloc(len + sizeof "-lock");
-
-	unlink(path);
-	if (lock != NULL) {
-		memcpy(lock, path, len);
-		memcpy(lock + len, "-lock", sizeof "-lock");
-		unlink(lock);
-		free(lock);
-	}
-}
 
 /* Open the store at a path, creating or emptying it as the flags ask. */
 static kv_status env_open(kv__benv **out, const kv__bopen *args)
@@ -1265,10 +1251,12 @@ static kv_status env_open(kv__benv **out, const kv__bopen *args)
 	(void)mdb_reader_check(env->env, &dead);
 	st = open_dbis(env, flags == KV_OPEN_TRUNCATE);
 done:
+	/* Files this open created stay when it fails: another process may
+	 * have opened them since (unlinking a lock file in use splits the
+	 * store's readers and writers), and the next open with create takes
+	 * an empty file as a new store. */
 	if (st != KV_OK) {
 		env_free(env);
-		if (created)
-			unlink_store(path);
 		return st;
 	}
 	*out = env;

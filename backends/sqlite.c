@@ -532,8 +532,7 @@ static void cursor_detach(kv__bcur *cur)
 /* Create a missing file with exactly the mode asked for, whatever the
  * umask.  SQLite takes an empty file as an empty database and gives the
  * -wal and -shm files the database file's permissions. */
-static kv_status create_file(int *created, const char *path,
-                             unsigned int mode)
+static kv_status create_file(const char *path, unsigned int mode)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 	              (mode_t)mode);
@@ -542,7 +541,6 @@ static kv_status create_file(int *created, const char *path,
 	if (fd < 0)
 		return errno == EEXIST ? KV_OK
 		                       : map_errno(errno, path, "cannot create");
-	*created = 1;
 	if (fchmod(fd, (mode_t)mode) != 0) {
 		err = errno;
 		close(fd);
@@ -706,7 +704,6 @@ static kv_status db_open(kv__benv **out, const kv__bopen *args)
 	unsigned int flags = args->flags;
 	int writable = flags != KV_OPEN_READONLY;
 	int create = flags == KV_OPEN_CREATE || flags == KV_OPEN_TRUNCATE;
-	int created = 0;
 	kv__benv *env = NULL;
 	kv_status status;
 	struct stat sb;
@@ -715,7 +712,7 @@ static kv_status db_open(kv__benv **out, const kv__bopen *args)
 		return kv__error(KV_EINVAL, "%s: bad open flags 0x%x",
 		                 args->path, flags);
 	if (create) {
-		status = create_file(&created, args->path, args->mode);
+		status = create_file(args->path, args->mode);
 		if (status != KV_OK)
 			return status;
 	}
@@ -746,11 +743,13 @@ static kv_status db_open(kv__benv **out, const kv__bopen *args)
 		                  : setup_reader(env);
 
 done:
+	/* A file this call created stays when the open fails: another
+	 * process may have opened it since (unlinking it under them is how
+	 * they lose their writes), and an empty file is a new store to the
+	 * next open with create. */
 	if (status != KV_OK) {
 		if (env)
 			env_free(env);
-		if (created)
-			unlink(args->path);
 		return status;
 	}
 	*out = env;
