@@ -79,8 +79,9 @@ static const struct kvt_cmd commands[] = {
 	  "records left, where the backend can do that in place (SQLite), and\n"
 	  "print the size of its files before and after.  Other programs may\n"
 	  "read meanwhile; writers wait.  A backend that cannot (LMDB, whose\n"
-	  "file never shrinks) is refused with exit 4: kvtool convert to a new\n"
-	  "store writes a compact copy.\n" },
+	  "file never shrinks; PostgreSQL, whose server reclaims space itself)\n"
+	  "is refused with exit 4: kvtool convert to a new store writes a\n"
+	  "compact copy.\n" },
 	{ "dump", kvt_cmd_dump, KVT_OPT_FORMAT | KVT_OPT_FILE | KVT_OPT_KEYFILE,
 	  0, 0,
 	  "write the whole store as text",
@@ -282,15 +283,17 @@ static const char escapes_help[] =
 
 static const char exits_help[] =
 	"Exit status: 0 success, 1 key, record, field or schema not found,\n"
-	"2 usage error, 3 store damaged (a record fails its seal) or not a\n"
-	"store, 4 other failure, 5 key exists (put --no-overwrite), schema\n"
-	"version exists (schema add) or key file exists (keygen), 6 schema\n"
-	"check found records that fail their schema, 7 refused by schema\n"
-	"(wrong type, missing required field, changed write-once field,\n"
-	"deprecated field under KV_WARNINGS=error), 8 integrity problems\n"
-	"found (verify, seal), 9 key problem (key file missing, readable by\n"
-	"others or not the store's key; a write to a keyed store without\n"
-	"its key), 10 malformed dump (load).\n";
+	"2 usage error, 3 store damaged (a record fails its seal, reading\n"
+	"it crashed kvtool) or not a store, 4 other failure, 5 key exists\n"
+	"(put --no-overwrite), store not empty (load), destination exists\n"
+	"(convert), schema version exists (schema add) or key file exists\n"
+	"(keygen), 6 schema check found records that fail their schema,\n"
+	"7 refused by schema (wrong type, missing required field, changed\n"
+	"write-once field, deprecated field under KV_WARNINGS=error),\n"
+	"8 integrity problems found (verify, seal, the source of convert),\n"
+	"9 key problem (key file missing, readable by others or not the\n"
+	"store's key; a write to a keyed store without its key), 10\n"
+	"malformed dump (load).\n";
 
 static const char env_help[] =
 	"Environment: KV_WARNINGS=ignore|once|always|error says what happens\n"
