@@ -402,11 +402,14 @@ static int mdb_header_line(struct lexer *lx, struct section *sec)
 		sec->name[n - 9] = 0;
 		return 0;
 	}
+	/* The line is not NUL-terminated: compare within its n bytes. */
 	for (i = 0; i < sizeof ignored / sizeof *ignored; i++)
-		if (!strncmp(t, ignored[i], strlen(ignored[i])))
+		if (n >= strlen(ignored[i]) &&
+		    !memcmp(t, ignored[i], strlen(ignored[i])))
 			return 0;
 	for (i = 0; i < sizeof flags / sizeof *flags; i++)
-		if (!strncmp(t, flags[i], strlen(flags[i])))
+		if (n >= strlen(flags[i]) &&
+		    !memcmp(t, flags[i], strlen(flags[i])))
 			return n == strlen(flags[i]) + 1 && t[n - 1] == '0' ? 0
 			       : fail(lx, 1, "a database with %.*s is not a "
 			              "libkv store (one value per key, bytewise "
