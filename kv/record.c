@@ -116,7 +116,9 @@ kv_status kv__put_sealed(kv_txn *txn, const void *key, size_t key_len,
 	kv__bold old;
 	kv_status rc;
 
-	kv__tag_make(tag, txn->db, version, key, key_len, val, val_len);
+	if ((rc = kv__tag_make(tag, txn->db, version, key, key_len, val,
+	                       val_len)))
+		return rc;
 	rc = txn->db->be->put(txn->bt, KV__NS_DATA, key, key_len, &bv, flags,
 	                      &old);
 	if (rc == KV_ECORRUPT) {

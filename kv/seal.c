@@ -43,107 +43,28 @@ static uint64_t get_le64(const unsigned char *p)
 	return v;
 }
 
-/*
- * SipHash-2-4 of (key length as u64 LE, key, value) under k: the bytes
- * crypto_shorthash() would hash, hashed where they lie.  libsodium has no
- * incremental SipHash, and copying key and value into one buffer for it
- * cost a sixth of a checked read (and a malloc for large values);
- * tests/seal_format.test holds this code to libsodium's answer.
- */
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                           \
-	do {                                                               \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);  \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                     \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                     \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);  \
-	} while (0)
-/* Two rounds over the message word m, on the state in v0..v3. */
-#define SIP_WORD(m)                                                        \
-	do {                                                               \
-		v3 ^= (m);                                                 \
-		SIPROUND;                                                  \
-		SIPROUND;                                                  \
-		v0 ^= (m);                                                 \
-	} while (0)
-
-/* A little-endian word: one load where the compiler sees the pattern. */
-static uint64_t load_le64(const unsigned char *p)
+/* SipHash-2-4 (libsodium's crypto_shorthash) of (key length as u64 LE,
+ * key, value) under k.  libsodium hashes one buffer, so key and value are
+ * copied behind the length: on the stack for records up to 504 bytes. */
+static kv_status seal_of(unsigned char out[8], const unsigned char *k,
+                         const void *key, size_t key_len, const void *val,
+                         size_t val_len)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint64_t v;
+	unsigned char small[512], *buf = small;
+	size_t n = 8 + key_len + val_len;
 
-	memcpy(&v, p, sizeof v);
-	return v;
-#else
-	return get_le64(p);
-#endif
-}
-
-/* The n (< 8) bytes at p as the low bytes of a word, from byte at on. */
-static uint64_t partial_le64(const unsigned char *p, size_t n, unsigned at)
-{
-	uint64_t m = 0;
-	size_t i = 0;
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	/* Every record ends in such a word: half of it in one load. */
-	if (n >= 4) {
-		uint32_t w;
-
-		memcpy(&w, p, sizeof w);
-		m = w;
-		i = 4;
-	}
-#endif
-	for (; i < n; i++)
-		m |= (uint64_t)p[i] << (8 * i);
-	return n ? m << (8 * at) : 0;
-}
-
-static void seal_of(unsigned char out[8], const unsigned char *k,
-                    const void *key, size_t key_len, const void *val,
-                    size_t val_len)
-{
-	const unsigned char *kp = key, *vp = val;
-	uint64_t k0 = load_le64(k), k1 = load_le64(k + 8), m;
-	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL;
-	uint64_t v1 = k1 ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL;
-	uint64_t v3 = k1 ^ 0x7465646279746573ULL;
-	uint64_t total = 8 + (uint64_t)key_len + (uint64_t)val_len;
-	size_t kn = key_len, vn = val_len, take;
-
-	m = (uint64_t)key_len;
-	SIP_WORD(m);
-	for (; kn >= 8; kp += 8, kn -= 8) {
-		m = load_le64(kp);
-		SIP_WORD(m);
-	}
-	/* The key's last bytes share a word with the value's first; when
-	 * they do not fill it, it is the last word. */
-	take = 8 - kn < vn ? 8 - kn : vn;
-	m = partial_le64(kp, kn, 0) | partial_le64(vp, take, (unsigned)kn);
-	if (kn == 0 || kn + take == 8) {
-		if (kn) {
-			SIP_WORD(m);
-			vp += take;
-			vn -= take;
-		}
-		for (; vn >= 8; vp += 8, vn -= 8) {
-			m = load_le64(vp);
-			SIP_WORD(m);
-		}
-		m = partial_le64(vp, vn, 0);
-	}
-	m |= total << 56;
-	SIP_WORD(m);
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	put_le64(out, v0 ^ v1 ^ v2 ^ v3);
+	if (n > sizeof small && !(buf = malloc(n)))
+		return kv__error(KV_ENOMEM, "out of memory sealing a %zu-byte "
+		                 "record", val_len);
+	put_le64(buf, key_len);
+	if (key_len)
+		memcpy(buf + 8, key, key_len);
+	if (val_len)
+		memcpy(buf + 8 + key_len, val, val_len);
+	crypto_shorthash(out, buf, n, k);
+	if (buf != small)
+		free(buf);
+	return KV_OK;
 }
 
 /* Read the 32-byte secret of a key file, refusing one others may read. */
@@ -273,9 +194,9 @@ kv_status kv__seal_open(kv_db *db, const char *keyfile)
 	return rc;
 }
 
-void kv__tag_make(unsigned char tag[KV__TAG_LEN], const kv_db *db,
-                  unsigned int version, const void *key, size_t key_len,
-                  const void *val, size_t val_len)
+kv_status kv__tag_make(unsigned char tag[KV__TAG_LEN], const kv_db *db,
+                       unsigned int version, const void *key,
+                       size_t key_len, const void *val, size_t val_len)
 {
 	tag[0] = KV__TAG_LAYOUT;
 	tag[1] = (unsigned char)(version & 0xff);
@@ -283,7 +204,7 @@ void kv__tag_make(unsigned char tag[KV__TAG_LEN], const kv_db *db,
 	tag[3] = (unsigned char)((version >> 16) & 0xff);
 	tag[4] = (unsigned char)((version >> 24) & 0xff);
 	tag[5] = db->keyed ? KV__TAG_KEYED : 0;
-	seal_of(tag + 6, db->seal_key, key, key_len, val, val_len);
+	return seal_of(tag + 6, db->seal_key, key, key_len, val, val_len);
 }
 
 unsigned int kv__tag_version(const void *tag, size_t tag_len)
@@ -304,7 +225,7 @@ int kv__tag_sealed(const void *tag, size_t tag_len)
 
 uint64_t kv__tag_seal(const void *tag)
 {
-	return load_le64((const unsigned char *)tag + 6);
+	return get_le64((const unsigned char *)tag + 6);
 }
 
 kv_status kv__seal_check(const kv_db *db, int salvage, const void *key,
@@ -312,13 +233,15 @@ kv_status kv__seal_check(const kv_db *db, int salvage, const void *key,
 {
 	unsigned char seal[8];
 	char shown[KV__SHOW_SIZE];
+	kv_status rc;
 
 	if (salvage || db->unchecked || !kv__tag_sealed(bv->tag, bv->tag_len))
 		return KV_OK;
-	seal_of(seal, db->seal_key, key, key_len, bv->val, bv->val_len);
+	if ((rc = seal_of(seal, db->seal_key, key, key_len, bv->val,
+	                  bv->val_len)))
+		return rc;
 	/* Compared in constant time, as a MAC under a secret key must be. */
-	if ((load_le64(seal) ^ load_le64((const unsigned char *)bv->tag + 6)) ==
-	    0)
+	if (sodium_memcmp(seal, (const unsigned char *)bv->tag + 6, 8) == 0)
 		return KV_OK;
 	return kv__error(KV_ECORRUPT, "record '%s' in %s does not match its "
 	                 "seal: damaged, or changed behind libkv's back",

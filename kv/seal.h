@@ -24,10 +24,11 @@
  * digest and key check into a new store. */
 kv_status kv__seal_open(kv_db *db, const char *keyfile);
 
-/* Build the tag of a record: its schema version and its seal. */
-void kv__tag_make(unsigned char tag[KV__TAG_LEN], const kv_db *db,
-                  unsigned int version, const void *key, size_t key_len,
-                  const void *val, size_t val_len);
+/* Build the tag of a record: its schema version and its seal.
+ * Expect: KV_ENOMEM (a record over 504 bytes is copied to be hashed). */
+kv_status kv__tag_make(unsigned char tag[KV__TAG_LEN], const kv_db *db,
+                       unsigned int version, const void *key,
+                       size_t key_len, const void *val, size_t val_len);
 /* Schema version in a tag; 0 when untagged or validated by no schema. */
 unsigned int kv__tag_version(const void *tag, size_t tag_len);
 /* Does the tag carry a seal?  (A record another program wrote does not.) */
