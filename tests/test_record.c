@@ -104,29 +104,6 @@ static void expect_unchanged(kv_db *db, const char *key, const char *before,
 
 /* ---- warnings ------------------------------------------------------------ */
 
-static struct {
-	int calls;
-	kv_warning_kind kind;
-	char msg[512];
-} warned;
-
-static void on_warning(kv_warning_kind kind, const char *message,
-                       void *payload)
-{
-	(void)payload;
-	warned.calls++;
-	warned.kind = kind;
-	snprintf(warned.msg, sizeof warned.msg, "%s", message);
-}
-
-/* Capture warnings under mode. */
-static void capture_warnings(kv_warnings_mode mode)
-{
-	memset(&warned, 0, sizeof warned);
-	kv_warnings_handler_set(on_warning, NULL);
-	ck_assert_msg(kv_warnings_mode_set(mode) == KV_OK,
-	              "kv_warnings_mode_set(%d) failed", (int)mode);
-}
 
 static void warnings_reset(void)
 {
@@ -137,14 +114,14 @@ static void warnings_reset(void)
 /* The last warning must be about acc and carry the deprecation text. */
 static void expect_acc_warning(int calls)
 {
-	ck_assert_msg(warned.calls == calls, "handler called %d times, want %d",
-	              warned.calls, calls);
-	ck_assert_msg(warned.kind == KV_WARN_DEPRECATED_FIELD,
+	ck_assert_msg(kvt_warned.calls == calls, "handler called %d times, want %d",
+	              kvt_warned.calls, calls);
+	ck_assert_msg(kvt_warned.kind == KV_WARN_DEPRECATED_FIELD,
 	              "warning kind %d, want KV_WARN_DEPRECATED_FIELD",
-	              (int)warned.kind);
-	ck_assert_msg(strstr(warned.msg, "acc") != NULL &&
-	                      strstr(warned.msg, DEPRECATION) != NULL,
-	              "warning '%s' does not name acc and '%s'", warned.msg,
+	              (int)kvt_warned.kind);
+	ck_assert_msg(strstr(kvt_warned.msg, "acc") != NULL &&
+	                      strstr(kvt_warned.msg, DEPRECATION) != NULL,
+	              "warning '%s' does not name acc and '%s'", kvt_warned.msg,
 	              DEPRECATION);
 }
 
@@ -437,10 +414,10 @@ START_TEST(test_record__deprecated_ignore)
 {
 	kv_db *db = open_runs();
 
-	capture_warnings(KV_WARNINGS_IGNORE);
+	kvt_warnings_capture(KV_WARNINGS_IGNORE);
 	write_acc_twice(db);
-	ck_assert_msg(warned.calls == 0, "ignored warning reached the handler "
-	              "%d times: %s", warned.calls, warned.msg);
+	ck_assert_msg(kvt_warned.calls == 0, "ignored warning reached the handler "
+	              "%d times: %s", kvt_warned.calls, kvt_warned.msg);
 	kvt_close(db);
 }
 END_TEST
@@ -452,7 +429,7 @@ START_TEST(test_record__deprecated_once)
 	if (!forked())
 		return;
 	db = open_runs();
-	capture_warnings(KV_WARNINGS_ONCE);
+	kvt_warnings_capture(KV_WARNINGS_ONCE);
 	write_acc_twice(db);
 	expect_acc_warning(1);
 	kvt_close(db);
@@ -463,7 +440,7 @@ START_TEST(test_record__deprecated_always)
 {
 	kv_db *db = open_runs();
 
-	capture_warnings(KV_WARNINGS_ALWAYS);
+	kvt_warnings_capture(KV_WARNINGS_ALWAYS);
 	write_acc_twice(db);
 	expect_acc_warning(2);
 	kvt_close(db);
@@ -477,7 +454,7 @@ START_TEST(test_record__deprecated_error)
 	size_t before_len = 0;
 	char *before;
 
-	capture_warnings(KV_WARNINGS_ERROR);
+	kvt_warnings_capture(KV_WARNINGS_ERROR);
 	kvt_expect_rc(db, kv_record_put(db, NULL, "runs/1", rec), KV_EDEPRECATED);
 	kvt_expect_msg(db, "refused deprecated field", "acc", DEPRECATION, NULL);
 	kvt_expect_absent(db, "runs/1");
@@ -491,7 +468,7 @@ START_TEST(test_record__deprecated_error)
 	                                NULL), KV_EDEPRECATED);
 	expect_unchanged(db, "runs/2", before, before_len, "refused acc");
 	kv_free(before);
-	ck_assert_msg(warned.calls == 0, "mode error also called the handler");
+	ck_assert_msg(kvt_warned.calls == 0, "mode error also called the handler");
 	kvt_close(db);
 }
 END_TEST
@@ -503,13 +480,13 @@ START_TEST(test_record__deprecated_carried_over)
 {
 	kv_db *db = open_runs();
 
-	capture_warnings(KV_WARNINGS_ALWAYS);
+	kvt_warnings_capture(KV_WARNINGS_ALWAYS);
 	record_put(db, "runs/1", "{\"lr\":0.5,\"acc\":0.9}");
 	expect_acc_warning(1);
 	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/1",
 	                                "{\"val_acc\":0.9}", NULL), KV_OK);
 	expect_acc_warning(1);
-	capture_warnings(KV_WARNINGS_ERROR);
+	kvt_warnings_capture(KV_WARNINGS_ERROR);
 	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/1",
 	                                "{\"val_acc\":0.91}", NULL), KV_OK);
 	kvt_expect_rc(db, kv_record_replace(db, NULL, "runs/1", "{\"acc\":0.8}",
@@ -529,10 +506,10 @@ START_TEST(test_record__deprecated_env_error)
 		return;
 	ck_assert_msg(setenv("KV_WARNINGS", "error", 1) == 0, "setenv");
 	db = open_runs();
-	capture_warnings(KV_WARNINGS_DEFAULT);
+	kvt_warnings_capture(KV_WARNINGS_DEFAULT);
 	kvt_expect_rc(db, kv_record_put(db, NULL, "runs/1", rec), KV_EDEPRECATED);
 	kvt_expect_absent(db, "runs/1");
-	ck_assert_msg(warned.calls == 0,
+	ck_assert_msg(kvt_warned.calls == 0,
 	              "KV_WARNINGS=error called the handler");
 	/* A mode set by the program wins over the environment. */
 	ck_assert_msg(kv_warnings_mode_set(KV_WARNINGS_ALWAYS) == KV_OK,
@@ -551,7 +528,7 @@ START_TEST(test_record__deprecated_env_always)
 		return;
 	ck_assert_msg(setenv("KV_WARNINGS", "always", 1) == 0, "setenv");
 	db = open_runs();
-	capture_warnings(KV_WARNINGS_DEFAULT);
+	kvt_warnings_capture(KV_WARNINGS_DEFAULT);
 	write_acc_twice(db);
 	expect_acc_warning(2);
 	kvt_close(db);
@@ -566,7 +543,7 @@ START_TEST(test_record__deprecated_default_once)
 		return;
 	ck_assert_msg(unsetenv("KV_WARNINGS") == 0, "unsetenv");
 	db = open_runs();
-	capture_warnings(KV_WARNINGS_DEFAULT);
+	kvt_warnings_capture(KV_WARNINGS_DEFAULT);
 	write_acc_twice(db);
 	expect_acc_warning(1);
 	kvt_close(db);

@@ -31,21 +31,6 @@
 	"\"loss\":{\"type\":\"float\"},\"note\":{\"type\":\"string\"}}}"
 #define RECORD "{\"lr\":0.5,\"loss\":1.5,\"note\":\"a\"}"
 
-static struct {
-	int calls;
-	kv_warning_kind kind;
-	char msg[512];
-} warned;
-
-static void on_warning(kv_warning_kind kind, const char *message,
-                       void *payload)
-{
-	(void)payload;
-	warned.calls++;
-	warned.kind = kind;
-	snprintf(warned.msg, sizeof warned.msg, "%s", message);
-}
-
 /* A store with the run schema and RECORD at runs/1; warnings captured
  * under mode (KV_WARNINGS_DEFAULT: the environment decides). */
 static kv_db *open_with_record(kv_warnings_mode mode)
@@ -54,10 +39,7 @@ static kv_db *open_with_record(kv_warnings_mode mode)
 
 	kvt_expect_rc(db, kv_schema_define(db, RUN_SCHEMA), KV_OK);
 	kvt_expect_rc(db, kv_record_put(db, NULL, "runs/1", RECORD), KV_OK);
-	memset(&warned, 0, sizeof warned);
-	kv_warnings_handler_set(on_warning, NULL);
-	ck_assert_msg(kv_warnings_mode_set(mode) == KV_OK,
-	              "kv_warnings_mode_set(%d)", (int)mode);
+	kvt_warnings_capture(mode);
 	return db;
 }
 
@@ -83,18 +65,18 @@ static void expect_record(kv_db *db, const char *want)
 /* calls warnings so far, each naming the function and its replacement. */
 static void expect_warnings(int calls)
 {
-	ck_assert_msg(warned.calls == calls, "%d warnings, want %d (last: %s)",
-	              warned.calls, calls, warned.msg);
+	ck_assert_msg(kvt_warned.calls == calls, "%d warnings, want %d (last: %s)",
+	              kvt_warned.calls, calls, kvt_warned.msg);
 	if (calls == 0)
 		return;
-	ck_assert_msg(warned.kind == KV_WARN_DEPRECATED_API,
+	ck_assert_msg(kvt_warned.kind == KV_WARN_DEPRECATED_API,
 	              "warning kind %d, want KV_WARN_DEPRECATED_API",
-	              (int)warned.kind);
-	ck_assert_msg(strstr(warned.msg, "kv_record_del_field") &&
-	                      strstr(warned.msg, "kv_record_replace") &&
-	                      strstr(warned.msg, "0.2"),
+	              (int)kvt_warned.kind);
+	ck_assert_msg(strstr(kvt_warned.msg, "kv_record_del_field") &&
+	                      strstr(kvt_warned.msg, "kv_record_replace") &&
+	                      strstr(kvt_warned.msg, "0.2"),
 	              "warning '%s' does not name the function, its "
-	              "replacement and the version", warned.msg);
+	              "replacement and the version", kvt_warned.msg);
 }
 
 START_TEST(test_version__numbers)

@@ -521,3 +521,22 @@ void kvt_expect_field(kv_db *db, kv_txn *txn, const char *key,
 	ck_assert_msg(same, "field %s of %s: got %s, want %s", field, key,
 	              shown, want);
 }
+
+kvt_warnings kvt_warned;
+
+static void on_warning(kv_warning_kind kind, const char *message,
+                       void *payload)
+{
+	(void)payload;
+	kvt_warned.calls++;
+	kvt_warned.kind = kind;
+	snprintf(kvt_warned.msg, sizeof kvt_warned.msg, "%s", message);
+}
+
+void kvt_warnings_capture(kv_warnings_mode mode)
+{
+	memset(&kvt_warned, 0, sizeof kvt_warned);
+	kv_warnings_handler_set(on_warning, NULL);
+	ck_assert_msg(kv_warnings_mode_set(mode) == KV_OK,
+	              "kv_warnings_mode_set(%d) failed", (int)mode);
+}

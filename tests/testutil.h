@@ -16,6 +16,7 @@
 #include <check.h>
 
 #include "kv.h"
+#include "kv/warnings.h"
 
 /* The backends every behaviour test runs on, NULL-terminated.  Adding a
  * backend to libkv means adding its URI scheme here, nothing else. */
@@ -108,6 +109,16 @@ void kvt_write_file(const char *path, const void *data, size_t len);
 
 /* Deterministic pseudo-random bytes (xorshift64*, seeded). */
 void kvt_fill_random(void *buf, size_t len, unsigned long long seed);
+
+/* What the warning channel reported since kvt_warnings_capture(mode),
+ * which routes it here under that mode: how many, and the last one. */
+typedef struct kvt_warnings {
+	int calls;
+	kv_warning_kind kind;
+	char msg[512];
+} kvt_warnings;
+extern kvt_warnings kvt_warned;
+void kvt_warnings_capture(kv_warnings_mode mode);
 
 /* Run the suite that populate() fills, once per backend; returns the
  * process exit status (0 when every test passed). */
