@@ -114,6 +114,16 @@ static void make_data(bench_data *d, size_t n, unsigned run_base)
 	}
 }
 
+static void free_data(bench_data *d)
+{
+	free(d->keys);
+	free(d->vals);
+	free(d->koff);
+	free(d->voff);
+	free(d->klen);
+	free(d->vlen);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -348,5 +358,8 @@ int main(int argc, char **argv)
 	bench_report(&run);
 	printf("\ntotal %.1f s; at the end %s\n", bench_now() - t0,
 	       load_average());
+	free_data(&d);
+	free_data(&c);
+	free(gidx);
 	return failed;
 }
