@@ -3,10 +3,10 @@
  *
  * kvbench.c makes the data set, rounds.c runs the stores in rounds (each
  * store once a round, in a child process of its own), and report.c prints
- * the report; stores.c and stores_lmdb.c drive
- * each store (libkv on LMDB and SQLite, raw LMDB, raw SQLite, SQLite as
- * Python's dbm.sqlite3 uses it, GDBM) through one table of functions.  A
- * function returns 0 on success and -1 (after printing why) on failure.
+ * the report; stores.c and stores_lmdb.c drive each store (libkv on LMDB
+ * and SQLite, raw LMDB, raw SQLite, SQLite as Python's dbm.sqlite3 uses
+ * it, GDBM) through one table of functions.  A function returns 0 on
+ * success and -1 (after printing why) on failure.
  */
 #ifndef KVBENCH_H
 #define KVBENCH_H
@@ -131,7 +131,8 @@ enum {
 enum { M_FILE, M_PEAK_RSS, M_SCAN_RSS, M_SCAN_HEAP, M_HEAP, M_COUNT };
 
 /* A store's figures: of one round, or over the rounds (ops/s their
- * median, memory as kvbench.c's combine says). */
+ * median; file size and scan growth of the last round, peaks the highest
+ * of any round). */
 typedef struct bench_result {
 	int ran, failed;
 	double ops[W_COUNT];   /* ops/s; 0: not measured */
