@@ -1,6 +1,9 @@
 # bench/chart.awk - from kvbench's TSV lines (N, kind, name, workload,
 # value), one row per workload: the workload and the ratio of each pair
-# libkv/alternative, NaN where the run has none; for bench/chart.gp.
+# libkv/alternative, NaN where the run has none; for bench/chart.gp.  The
+# median of the per-round ratios (ratio_rounds) where the TSV has it, the
+# one targets are judged by; else (TSV of older runs) the ratio of the
+# medians.
 BEGIN {
 	FS = "\t"
 	np = split("libkv-lmdb/raw-lmdb libkv-sqlite/raw-sqlite " \
@@ -9,7 +12,8 @@ BEGIN {
 	           "durable_commit durable_commit_4threads record_update",
 	           work, " ")
 }
-$2 == "ratio" { r[$3, $4] = $5 }
+$2 == "ratio" && !(($3, $4) in rr) { r[$3, $4] = $5 }
+$2 == "ratio_rounds" { r[$3, $4] = $5; rr[$3, $4] = 1 }
 END {
 	for (w = 1; w <= nw; w++) {
 		line = work[w]

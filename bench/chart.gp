@@ -2,14 +2,14 @@
 # gnuplot -e "results='bench-results.tsv'" -e "scaling='bench-scaling.tsv'"
 #   [-e "srcdir='...'"] chart.gp
 # bench.png: the ratios libkv/alternative per workload (log scale, 1 is
-# parity).  bench-scaling.png, when scaling names a file: get latency,
+# parity): the median of the per-round ratios (chart.awk).  bench-scaling.png, when scaling names a file: get latency,
 # load rate and file size against N.
 if (!exists("srcdir")) srcdir = system("dirname " . ARG0)
 if (!exists("scaling")) scaling = ""
 
 set terminal pngcairo size 1100,600 font "sans,10" noenhanced
 set output "bench.png"
-set title "libkv / alternative, ops/s ratio per workload (one run, median of 3)"
+set title "libkv / alternative, ops/s ratio per workload (one run, median of the per-round ratios)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1

@@ -3,33 +3,35 @@
  * would pick instead, in one run.
  *
  * Usage: kvbench [-n N] [-c COMMITS] [-u UPDATES] [-r REPS] [-s SEED]
- *                [-d DIR] [-o STORE,...] [-w WORKLOAD,...]
+ *                [-d DIR] [-o STORE,...] [-w WORKLOAD,...] [-h]
  *
  * Makes N records shaped like ML metadata (keys such as
  * runs/000123/metrics/loss/step/000456, values ~150-byte JSON records of
  * 10 fields), deterministic for a seed, and for every store of stores.c
  * (or those -o names) times the workloads (all, or those -w names):
- * bulk load (fresh store each repetition), N/2 random point gets from one
- * thread and from two, a full scan with values, COMMITS single-put
- * durable commits from one thread and from four, and UPDATES record
- * partial updates.  Each figure is the median of REPS repetitions, in
- * ops/s.  Each store runs in a child process of its own, so that its peak
- * RSS and heap are its own.  report.c prints the tables, the ratios
- * libkv/alternative, the targets of issue 8, and "TSV\t" lines.  The
- * stores live in a temporary folder that is removed at the end.
+ * bulk load into a fresh store, N/2 random point gets from one thread and
+ * from two, a full scan with values, COMMITS single-put durable commits
+ * from one thread and from four, and UPDATES record partial updates.
+ *
+ * The run makes REPS rounds.  A round runs every store once, each in a
+ * child process of its own (so that its peak RSS and heap are its own)
+ * that loads the store and runs one repetition of every workload; each
+ * libkv store runs right before the raw store it is compared with.  The
+ * machine's speed drifts over minutes, and this way both halves of a
+ * ratio are measured seconds apart.  Each figure is the median over the
+ * rounds, in ops/s.  report.c prints the tables, the ratios
+ * libkv/alternative (of the medians, and the median of the per-round
+ * ratios, which decides a target), the targets of issue 8, and "TSV\t"
+ * lines.  The stores live in a temporary folder removed at the end.
  */
 #include "kvbench.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <malloc.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,7 +44,6 @@ const char *const bench_mnames[M_COUNT] = {
 	"file_bytes", "peak_rss_bytes", "scan_rss_growth_bytes",
 	"scan_heap_growth_bytes", "peak_heap_bytes"
 };
-#define MAX_REPS 15
 
 double bench_now(void)
 {
@@ -113,63 +114,26 @@ static void make_data(bench_data *d, size_t n, unsigned run_base)
 	}
 }
 
+static void free_data(bench_data *d)
+{
+	free(d->keys);
+	free(d->vals);
+	free(d->koff);
+	free(d->voff);
+	free(d->klen);
+	free(d->vlen);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return (x > y) - (x < y);
 }
 
-static double median(double *v, int n)
+double bench_median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof *v, cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* Removes every file of the (flat) folder dir, and dir itself if rmdir_too. */
-static void clear_dir(const char *dir, int rmdir_too)
-{
-	DIR *dp = opendir(dir);
-	struct dirent *e;
-	char p[4096];
-
-	if (dp) {
-		while ((e = readdir(dp)) != NULL) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			if ((size_t)snprintf(p, sizeof p, "%s/%s", dir, e->d_name) <
-			    sizeof p)
-				unlink(p);
-		}
-		closedir(dp);
-	}
-	if (rmdir_too)
-		rmdir(dir);
-}
-
-static unsigned long long dir_bytes(const char *dir)
-{
-	DIR *dp = opendir(dir);
-	struct dirent *e;
-	unsigned long long sum = 0;
-	char p[4096];
-	FILE *f;
-
-	if (!dp)
-		return 0;
-	while ((e = readdir(dp)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		if ((size_t)snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >=
-		    sizeof p)
-			continue;
-		if ((f = fopen(p, "rb")) != NULL) {
-			if (fseek(f, 0, SEEK_END) == 0)
-				sum += (unsigned long long)ftell(f);
-			fclose(f);
-		}
-	}
-	closedir(dp);
-	return sum;
 }
 
 /* The file system type of dir, for the machine line. */
@@ -231,324 +195,6 @@ static void machine_info(const char *dir)
 }
 
 
-/* ---- memory ------------------------------------------------------------- */
-
-static double heap_peak;
-
-static double heap_now(void)
-{
-	struct mallinfo2 mi = mallinfo2();
-
-	return (double)mi.uordblks + (double)mi.hblkhd;
-}
-
-void bench_mem_sample(void)
-{
-	double h = heap_now();
-
-	if (h > heap_peak)
-		heap_peak = h;
-}
-
-/* A field of /proc/self/status ("VmRSS", "VmHWM") in bytes; 0 if absent. */
-static double status_bytes(const char *field)
-{
-	char line[256];
-	size_t fl = strlen(field);
-	double v = 0;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof line, f))
-		if (!strncmp(line, field, fl) && line[fl] == ':') {
-			v = strtod(line + fl + 1, NULL) * 1024;
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
-/* Start VmHWM afresh from the current RSS (Linux 4.0 and later). */
-static void reset_peak_rss(void)
-{
-	FILE *f = fopen("/proc/self/clear_refs", "w");
-
-	if (f) {
-		fputs("5", f);
-		fclose(f);
-	}
-}
-
-/* ---- threads ------------------------------------------------------------ */
-
-typedef struct job {
-	const bench_store *s;
-	void *h;
-	int slot, commit;
-	const bench_data *d;
-	const uint32_t *idx;
-	size_t first, m;
-	int rc;
-} job;
-
-static void *job_main(void *arg)
-{
-	job *j = arg;
-
-	j->rc = j->commit ? j->s->commits(j->h, j->slot, j->d, j->first, j->m)
-	                  : j->s->get(j->h, j->slot, j->d, j->idx, j->m);
-	return NULL;
-}
-
-/* Run gets of idx[0..m) (commit 0) or commits of c's [first, first + m)
- * (commit 1) split over nt threads; seconds of wall time, or -1. */
-static double run_threads(const bench_store *s, void *h, int nt,
-                          int commit, const bench_data *d,
-                          const uint32_t *idx, size_t first, size_t m)
-{
-	pthread_t tid[BENCH_MAX_THREADS];
-	job jobs[BENCH_MAX_THREADS];
-	double t0 = bench_now();
-	int t, bad = 0;
-
-	for (t = 0; t < nt; t++) {
-		size_t a = m * (size_t)t / (size_t)nt, b = m * (size_t)(t + 1) / (size_t)nt;
-		jobs[t] = (job){ s, h, t, commit, d, commit ? NULL : idx + a,
-		                 first + a, b - a, 0 };
-		/* The threads started so far use jobs[]: join them first. */
-		if (pthread_create(&tid[t], NULL, job_main, &jobs[t]) != 0) {
-			nt = t;
-			bad = 1;
-		}
-	}
-	for (t = 0; t < nt; t++) {
-		pthread_join(tid[t], NULL);
-		bad |= jobs[t].rc;
-	}
-	return bad ? -1 : bench_now() - t0;
-}
-
-/* ---- one store ---------------------------------------------------------- */
-
-typedef struct inputs {
-	const char *dir;
-	const bench_data *d, *c;  /* c: new records for the commits */
-	const uint32_t *gidx;     /* random gets, also the updates' keys */
-	size_t ng, nc, nu;
-	int reps;
-	unsigned workloads;
-} inputs;
-
-#define WANT(in, w) ((in)->workloads & (1u << (w)))
-
-static int time_loads(const bench_store *s, const inputs *in,
-                      const char *path, bench_result *r)
-{
-	double t[MAX_REPS];
-	size_t timed = 0;
-
-	for (int k = 0; k < in->reps; k++) {
-		double sec;
-		clear_dir(in->dir, 0);
-		if (s->load(path, in->d, &timed, &sec))
-			return -1;
-		t[k] = (double)timed / sec;
-	}
-	r->ops[W_LOAD] = median(t, in->reps);
-	r->mem[M_FILE] = (double)dir_bytes(in->dir);
-	return 0;
-}
-
-/* The median rate of in->reps runs of run_threads over nt threads: the
- * random gets (commit 0), or commits whose repetition k commits records
- * base + k * in->nc on (commit 1).  -1 when a run fails. */
-static int median_rate(double *out, const bench_store *s, void *h,
-                       const inputs *in, int nt, int commit, size_t base)
-{
-	double t[MAX_REPS], sec;
-	size_t m = commit ? in->nc : in->ng;
-
-	for (int k = 0; k < in->reps; k++) {
-		sec = commit ? run_threads(s, h, nt, 1, in->c, NULL,
-		                           base + (size_t)k * in->nc, m)
-		             : run_threads(s, h, nt, 0, in->d, in->gidx, 0, m);
-		if (sec < 0)
-			return -1;
-		t[k] = (double)m / sec;
-	}
-	*out = median(t, in->reps);
-	return 0;
-}
-
-/* Gets from one thread, two threads, and through kv_db_get. */
-static int time_gets(const bench_store *s, void *h, const inputs *in,
-                     bench_result *r)
-{
-	double t[MAX_REPS];
-
-	if (WANT(in, W_GET) &&
-	    median_rate(&r->ops[W_GET], s, h, in, 1, 0, 0))
-		return -1;
-	if (WANT(in, W_GET2) && s->threads &&
-	    median_rate(&r->ops[W_GET2], s, h, in, 2, 0, 0))
-		return -1;
-	if (WANT(in, W_GETAUTO) && s->get_auto) {
-		for (int k = 0; k < in->reps; k++) {
-			double t0 = bench_now();
-			if (s->get_auto(h, in->d, in->gidx, in->ng))
-				return -1;
-			t[k] = (double)in->ng / (bench_now() - t0);
-		}
-		r->ops[W_GETAUTO] = median(t, in->reps);
-	}
-	bench_mem_sample();
-	return 0;
-}
-
-/* Full scans; the RSS and heap growth of the first one. */
-static int time_scans(const bench_store *s, void *h, const inputs *in,
-                      bench_result *r)
-{
-	double t[MAX_REPS], rss0 = 0, heap0 = 0;
-	size_t count = 0;
-
-	for (int k = 0; k < in->reps; k++) {
-		double t0;
-		if (k == 0) {
-			reset_peak_rss();
-			rss0 = status_bytes("VmRSS");
-			bench_mem_sample();
-			heap0 = heap_now();
-			heap_peak = heap0;
-		}
-		t0 = bench_now();
-		if (s->scan(h, &count))
-			return -1;
-		t[k] = (double)count / (bench_now() - t0);
-		if (k == 0) {
-			bench_mem_sample();
-			r->mem[M_SCAN_RSS] = status_bytes("VmHWM") - rss0;
-			r->mem[M_SCAN_HEAP] = heap_peak - heap0;
-		}
-		if (count != in->d->n) {
-			fprintf(stderr, "kvbench: %s: scan saw %zu records of %zu\n",
-			        s->name, count, in->d->n);
-			return -1;
-		}
-	}
-	r->ops[W_SCAN] = median(t, in->reps);
-	return 0;
-}
-
-/* Durable commits from one thread, then from four; repetition k of each
- * commits records of its own. */
-static int time_commits(const bench_store *s, void *h, const inputs *in,
-                        bench_result *r)
-{
-	size_t base4 = in->nc * (size_t)in->reps;
-
-	if (WANT(in, W_COMMIT) &&
-	    median_rate(&r->ops[W_COMMIT], s, h, in, 1, 1, 0))
-		return -1;
-	if (WANT(in, W_COMMIT4) && s->threads &&
-	    median_rate(&r->ops[W_COMMIT4], s, h, in, 4, 1, base4))
-		return -1;
-	bench_mem_sample();
-	return 0;
-}
-
-static int time_updates(const bench_store *s, void *h, const inputs *in,
-                        bench_result *r)
-{
-	double t[MAX_REPS];
-
-	if (!WANT(in, W_UPDATE) || !s->update)
-		return 0;
-	if (s->update_prep && s->update_prep(h))
-		return -1;
-	for (int k = 0; k < in->reps; k++) {
-		double t0 = bench_now();
-		if (s->update(h, in->d, in->gidx + (size_t)k * in->nu, in->nu))
-			return -1;
-		t[k] = (double)in->nu / (bench_now() - t0);
-	}
-	r->ops[W_UPDATE] = median(t, in->reps);
-	bench_mem_sample();
-	return 0;
-}
-
-/* Every workload on one store, in this (child) process. */
-static int run_store(const bench_store *s, const inputs *in,
-                     bench_result *r)
-{
-	char path[4096];
-	double rss0, heap0;
-	void *h;
-	int rc;
-
-	if ((size_t)snprintf(path, sizeof path, "%s/%s.db", in->dir, s->name) >=
-	    sizeof path)
-		return -1;
-	reset_peak_rss();
-	rss0 = status_bytes("VmRSS");
-	heap0 = heap_peak = heap_now();
-	if (time_loads(s, in, path, r) || s->open(&h, path))
-		return -1;
-	bench_mem_sample();
-	rc = time_gets(s, h, in, r);
-	if (rc == 0 && WANT(in, W_SCAN))
-		rc = time_scans(s, h, in, r);
-	if (rc == 0)
-		rc = time_commits(s, h, in, r);
-	if (rc == 0)
-		rc = time_updates(s, h, in, r);
-	s->close(h);
-	r->mem[M_PEAK_RSS] = status_bytes("VmHWM") - rss0;
-	r->mem[M_HEAP] = heap_peak - heap0;
-	clear_dir(in->dir, 0);
-	return rc;
-}
-
-/* Run the store in a child and read its results back through a pipe. */
-static void run_child(const bench_store *s, const inputs *in,
-                      bench_result *r)
-{
-	int p[2], status;
-	pid_t pid;
-	double t0 = bench_now();
-
-	memset(r, 0, sizeof *r);
-	r->ran = 1;
-	r->failed = 1;
-	fflush(NULL);
-	if (pipe(p) != 0 || (pid = fork()) < 0) {
-		fprintf(stderr, "kvbench: %s: %s\n", s->name, strerror(errno));
-		return;
-	}
-	if (pid == 0) {
-		bench_result mine;
-		close(p[0]);
-		memset(&mine, 0, sizeof mine);
-		mine.ran = 1;
-		mine.failed = run_store(s, in, &mine) != 0;
-		if (write(p[1], &mine, sizeof mine) != (ssize_t)sizeof mine)
-			_exit(1);
-		_exit(0);
-	}
-	close(p[1]);
-	if (read(p[0], r, sizeof *r) != (ssize_t)sizeof *r) {
-		memset(r, 0, sizeof *r);
-		r->ran = r->failed = 1;
-	}
-	close(p[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	r->seconds = bench_now() - t0;
-	fprintf(stderr, "kvbench: %s %s in %.1f s\n", s->name,
-	        r->failed ? "FAILED" : "done", r->seconds);
-}
-
 /* Is name in the comma-separated list (NULL: everything is)? */
 static int listed(const char *list, const char *name)
 {
@@ -564,28 +210,85 @@ static int listed(const char *list, const char *name)
 	return list == NULL;
 }
 
-static void usage(void)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static const char help_text[] =
+	"Times libkv against raw LMDB, raw SQLite, SQLite as Python's "
+	"dbm.sqlite3\nuses it and GDBM (and libkv on PostgreSQL, with "
+	"$KV_BENCH_POSTGRES) on N\nrecords shaped like ML metadata; prints "
+	"ops/s, memory, the ratios\nlibkv/alternative, the targets of issue 8, "
+	"then the figures as TSV lines.\n\n"
+	"The run makes REPS rounds.  A round runs every store once, each in a "
+	"child\nprocess that loads a fresh store and runs one repetition of "
+	"every workload,\neach libkv store right before the raw store it is "
+	"compared with, so that\nthe two halves of a ratio are measured seconds "
+	"apart.  A figure is the\nmedian over the rounds; a target is met when "
+	"the median of its per-round\nratios meets it.\n\n"
+	"  -n N             records (default 1000000)\n"
+	"  -r REPS          rounds (default 3, at most " STR(BENCH_MAX_REPS) ")\n"
+	"  -c COMMITS       durable commits per round, from one thread and from "
+	"four\n                   (default 2000)\n"
+	"  -u UPDATES       record updates per round, at most N/2/REPS\n"
+	"                   (default min(N/2/REPS, 50000))\n"
+	"  -s SEED          seed of the data set (default 42)\n"
+	"  -d DIR           where the stores' temporary folder goes\n"
+	"                   (default $TMPDIR, else /tmp)\n"
+	"  -o STORE,...     only these stores\n"
+	"  -w WORKLOAD,...  only these workloads (a bulk load always runs)\n"
+	"  -h               this help\n";
+
+/* The usage line (to stderr, exit 2), or with help the method and the
+ * options too (to stdout, exit 0). */
+static void usage(int help)
 {
-	fprintf(stderr, "usage: kvbench [-n N] [-c COMMITS] [-u UPDATES] "
-	                "[-r REPS] [-s SEED] [-d DIR] [-o STORE,...] "
-	                "[-w WORKLOAD,...]\n");
-	exit(2);
+	FILE *f = help ? stdout : stderr;
+
+	fprintf(f, "usage: kvbench [-n N] [-c COMMITS] [-u UPDATES] [-r REPS] "
+	           "[-s SEED] [-d DIR]\n               [-o STORE,...] "
+	           "[-w WORKLOAD,...] [-h]\n");
+	if (!help)
+		exit(2);
+	fputs(help_text, f);
+	fputs("stores, in round order:", f);
+	for (size_t i = 0; i < bench_nround_order; i++)
+		fprintf(f, " %s", bench_round_order[i]);
+	fputs("\nworkloads:", f);
+	for (int w = 0; w < W_COUNT; w++)
+		fprintf(f, "%s %s", w == 4 ? "\n          " : "", bench_wnames[w]);
+	fputs("\n", f);
+	exit(0);
+}
+
+/* Marks the stores -o lists (all without -o); PostgreSQL only with a
+ * server to use. */
+static void select_stores(int *selected, const char *stores)
+{
+	for (size_t s = 0; s < bench_nstores; s++) {
+		selected[s] = listed(stores, bench_stores[s].name);
+		if (selected[s] && !strcmp(bench_stores[s].name, "libkv-postgresql") &&
+		    !getenv("KV_BENCH_POSTGRES")) {
+			printf("libkv-postgresql: skipped: KV_BENCH_POSTGRES "
+			       "names no server (make bench starts one)\n");
+			selected[s] = 0;
+		}
+	}
 }
 
 int main(int argc, char **argv)
 {
 	static bench_run run;
 	size_t n = 1000000, nc = 2000, nu = 0;
-	int reps = 3, opt, failed = 0;
+	int reps = 3, opt, failed, selected[BENCH_MAX_STORES];
 	unsigned long long seed = 42;
 	const char *base = getenv("TMPDIR"), *stores = NULL, *works = NULL;
 	char dir[4096];
 	bench_data d, c;
 	uint32_t *gidx;
-	inputs in;
+	bench_inputs in;
 	double t0 = bench_now();
 
-	while ((opt = getopt(argc, argv, "n:c:u:r:s:d:o:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:u:r:s:d:o:w:h")) != -1) {
 		switch (opt) {
 		case 'n': n = strtoull(optarg, NULL, 10); break;
 		case 'c': nc = strtoull(optarg, NULL, 10); break;
@@ -595,12 +298,13 @@ int main(int argc, char **argv)
 		case 'd': base = optarg; break;
 		case 'o': stores = optarg; break;
 		case 'w': works = optarg; break;
-		default: usage();
+		case 'h': usage(1); break;
+		default: usage(0);
 		}
 	}
-	if (n < 2 || n > 0xffffffffu || nc < 4 || reps < 1 || reps > MAX_REPS ||
-	    bench_nstores > sizeof run.res / sizeof run.res[0])
-		usage();
+	if (n < 2 || n > 0xffffffffu || nc < 4 || reps < 1 || reps > BENCH_MAX_REPS ||
+	    bench_nstores > BENCH_MAX_STORES)
+		usage(0);
 	snprintf(dir, sizeof dir, "%s/kvbench.XXXXXX", base ? base : "/tmp");
 	if (!mkdtemp(dir)) {
 		fprintf(stderr, "kvbench: mkdtemp %s: %s\n", dir, strerror(errno));
@@ -648,21 +352,14 @@ int main(int argc, char **argv)
 		run.example_vlen = d.vlen[ex];
 	}
 	machine_info(dir);
-	for (size_t s = 0; s < bench_nstores; s++) {
-		if (!listed(stores, bench_stores[s].name))
-			continue;
-		if (!strcmp(bench_stores[s].name, "libkv-postgresql") &&
-		    !getenv("KV_BENCH_POSTGRES")) {
-			printf("libkv-postgresql: skipped: KV_BENCH_POSTGRES "
-			       "names no server (make bench starts one)\n");
-			continue;
-		}
-		run_child(&bench_stores[s], &in, &run.res[s]);
-		failed |= run.res[s].failed;
-	}
-	clear_dir(dir, 1);
+	select_stores(selected, stores);
+	failed = bench_run_rounds(&run, &in, selected);
+	bench_clear_dir(dir, 1);
 	bench_report(&run);
 	printf("\ntotal %.1f s; at the end %s\n", bench_now() - t0,
 	       load_average());
+	free_data(&d);
+	free_data(&c);
+	free(gidx);
 	return failed;
 }

@@ -1,11 +1,12 @@
 /*
  * bench/kvbench.h - shared declarations of the libkv benchmark.
  *
- * kvbench.c makes the data set, runs each store in a child process of its
- * own, and prints the report (report.c); stores.c and stores_lmdb.c drive
- * each store (libkv on LMDB and SQLite, raw LMDB, raw SQLite, SQLite as
- * Python's dbm.sqlite3 uses it, GDBM) through one table of functions.  A
- * function returns 0 on success and -1 (after printing why) on failure.
+ * kvbench.c makes the data set, rounds.c runs the stores in rounds (each
+ * store once a round, in a child process of its own), and report.c prints
+ * the report; stores.c and stores_lmdb.c drive each store (libkv on LMDB
+ * and SQLite, raw LMDB, raw SQLite, SQLite as Python's dbm.sqlite3 uses
+ * it, GDBM) through one table of functions.  A function returns 0 on
+ * success and -1 (after printing why) on failure.
  */
 #ifndef KVBENCH_H
 #define KVBENCH_H
@@ -35,6 +36,9 @@ typedef struct bench_data {
 #define BENCH_DBM_LOAD_CAP 20000
 /* Thread slots a store may be used from at once. */
 #define BENCH_MAX_THREADS 4
+/* Rounds a run may make, stores the table may hold. */
+#define BENCH_MAX_REPS 15
+#define BENCH_MAX_STORES 16
 /* Scans sample the heap every this many records. */
 #define BENCH_SAMPLE_EVERY 65536
 
@@ -76,8 +80,10 @@ extern const size_t bench_nstores;
 extern volatile unsigned bench_sink; /* keeps reads from being dropped */
 
 double bench_now(void);
+/* The median of v[0..n), which it sorts. */
+double bench_median(double *v, int n);
 void bench_versions(void);
-/* Note the heap in use now towards the store's peak (kvbench.c). */
+/* Note the heap in use now towards the store's peak (rounds.c). */
 void bench_mem_sample(void);
 
 /* stores_lmdb.c */
@@ -124,11 +130,14 @@ enum {
 };
 enum { M_FILE, M_PEAK_RSS, M_SCAN_RSS, M_SCAN_HEAP, M_HEAP, M_COUNT };
 
+/* A store's figures: of one round, or over the rounds (ops/s their
+ * median; file size and scan growth of the last round, peaks the highest
+ * of any round). */
 typedef struct bench_result {
 	int ran, failed;
-	double ops[W_COUNT];   /* ops/s, median of the repetitions; 0: none */
+	double ops[W_COUNT];   /* ops/s; 0: not measured */
 	double mem[M_COUNT];   /* bytes */
-	double seconds;        /* wall time of the store's run */
+	double seconds;        /* wall time of the store's child(ren) */
 } bench_result;
 
 typedef struct bench_run {
@@ -139,12 +148,37 @@ typedef struct bench_run {
 	const char *example_key, *example_val;
 	int example_klen, example_vlen;
 	unsigned workloads;    /* 1u << W_*: the workloads measured */
-	bench_result res[16];  /* by index in bench_stores */
+	bench_result res[BENCH_MAX_STORES];  /* by index in bench_stores */
+	/* by index in bench_stores, then round: for per-round ratios */
+	bench_result rounds[BENCH_MAX_STORES][BENCH_MAX_REPS];
 } bench_run;
 
 extern const char *const bench_wnames[W_COUNT];
 extern const char *const bench_mnames[M_COUNT];
 
 void bench_report(const bench_run *run);
+
+/* ---- rounds (rounds.c) -------------------------------------------------- */
+
+/* What every round measures with. */
+typedef struct bench_inputs {
+	const char *dir;          /* the stores' folder, emptied after each */
+	const bench_data *d, *c;  /* c: new records for the commits */
+	const uint32_t *gidx;     /* random gets, also the updates' keys */
+	size_t ng, nc, nu;        /* gets, commits, updates per round */
+	int reps, round;          /* round: the one running, from 0 */
+	unsigned workloads;       /* 1u << W_*: the workloads to measure */
+} bench_inputs;
+
+/* Store names in the order a round runs them; stores not named run last. */
+extern const char *const bench_round_order[];
+extern const size_t bench_nround_order;
+
+/* Run in->reps rounds over the stores selected[] marks (by index in
+ * bench_stores), fill run->rounds and run->res; nonzero if a store
+ * failed (its rounds after the failure are not run). */
+int bench_run_rounds(bench_run *run, bench_inputs *in, const int *selected);
+/* Remove every file of the (flat) folder dir, and dir too if rmdir_too. */
+void bench_clear_dir(const char *dir, int rmdir_too);
 
 #endif /* KVBENCH_H */
