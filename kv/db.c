@@ -232,6 +232,7 @@ static kv_status db_new(kv_db **out, const char *path,
 	pthread_mutex_init(&db->sync_lock, NULL);
 	pthread_cond_init(&db->sync_cond, NULL);
 	pthread_mutex_init(&db->held_lock, NULL);
+	pthread_mutex_init(&db->group_lock, NULL);
 	*out = db;
 	return KV_OK;
 }
@@ -247,6 +248,7 @@ static void db_free(kv_db *db)
 		pthread_mutex_destroy(&db->sync_lock);
 		pthread_cond_destroy(&db->sync_cond);
 		pthread_mutex_destroy(&db->held_lock);
+		pthread_mutex_destroy(&db->group_lock);
 	}
 	db->magic = KV__DEAD_MAGIC;
 	free(db->path);

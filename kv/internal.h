@@ -84,6 +84,11 @@ struct kv_db {
 	 * snapshots): finalisation rolls them back. */
 	pthread_mutex_t held_lock;
 	struct kv_txn *held;
+
+	/* group.c: autocommitted writes waiting to be committed together;
+	 * the head of the queue leads the next batch. */
+	pthread_mutex_t group_lock;
+	struct kv__queued *group_head, *group_tail;
 };
 
 struct kv_iter;
@@ -118,6 +123,7 @@ struct kv_iter {
 };
 
 /* errors.c: thread-local messages, one slot per handle per thread. */
+#define KV__MSG_SIZE 640
 void kv__enter(const kv_db *db);       /* route messages to db (or none) */
 kv_status kv__wrap(kv_status status, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -146,6 +152,29 @@ kv_status kv__txn_begin(kv_txn **out, kv_db *db, int write);
 kv_status kv__txn_begin_in(kv_txn *txn, kv_db *db, int write);
 void kv__txn_end(kv_txn *txn);         /* abort and free */
 kv_status kv__txn_commit(kv_txn *txn); /* commit and free, unchecked */
+/* kv__txn_commit in two steps: commit, and on a synced store the *seq
+ * that each of `waiters` callers then passes to kv__txn_durable, which
+ * returns once a sync covers the commit.  Until then the commit counts
+ * as `waiters` open transactions (the sync still uses the backend). */
+kv_status kv__txn_commit_made(kv_txn *txn, int waiters,
+                              unsigned long long *seq);
+kv_status kv__txn_durable(kv_db *db, unsigned long long seq);
+/* KV_EBUSY, with the message, when this thread holds db's writer lock. */
+kv_status kv__writer_check(kv_db *db);
+
+/* One autocommitted write: kv_db_put, or kv_db_del when del is set. */
+typedef struct kv__write {
+	const void *key;
+	size_t key_len;
+	const void *val;
+	size_t val_len;
+	unsigned int flags;
+	int del;
+} kv__write;
+kv_status kv__write_apply(kv_txn *txn, const kv__write *w); /* txn.c */
+/* group.c: commit w in a transaction shared with writes of other threads
+ * queued at the same time; w's own status, durable when KV_OK. */
+kv_status kv__group_write(kv_db *db, const kv__write *w);
 /* The writer lock alone, for work that must run outside any backend
  * transaction (kv_db_compact); KV_EBUSY on a thread that holds it. */
 kv_status kv__writer_hold(kv_db *db);
