@@ -149,6 +149,7 @@ static void lead(kv_db *db, struct kv__queued *q)
 	struct kv__queued *last, *p, *next;
 
 	last = batch_end(q);
+	atomic_fetch_sub(&db->group_waiting, count_pending(q, last));
 	pthread_mutex_unlock(&db->group_lock);
 	run_batch(db, q, last);
 	pthread_mutex_lock(&db->group_lock);
@@ -185,6 +186,7 @@ kv_status kv__group_write(kv_db *db, const kv__write *w)
 	else
 		db->group_head = &q;
 	db->group_tail = &q;
+	atomic_fetch_add(&db->group_waiting, 1);
 	while (!q.done && db->group_head != &q)
 		pthread_cond_wait(&q.cv, &db->group_lock);
 	if (!q.done)

@@ -38,6 +38,7 @@ struct kv_db {
 	/* Writers are serialised here, so a backend sees one at a time. */
 	pthread_mutex_t write_lock;
 	atomic_ulong writer;        /* kv__thread_id() of the writer, or 0 */
+	atomic_int write_waiting;   /* threads waiting for write_lock */
 
 	/* Batched durability: a thread syncs dirty commits periodically. */
 	int batched;
@@ -89,6 +90,7 @@ struct kv_db {
 	 * the head of the queue leads the next batch. */
 	pthread_mutex_t group_lock;
 	struct kv__queued *group_head, *group_tail;
+	atomic_int group_waiting;   /* queued writes no batch has taken yet */
 };
 
 struct kv_iter;
@@ -191,6 +193,12 @@ unsigned long long kv__db_committed(kv_db *db);
 /* db.c: once write_lock is released, wait until a sync covers commit
  * seq (group commit; 0: nothing to wait for). */
 kv_status kv__db_durable(kv_db *db, unsigned long long seq);
+/* db.c, under write_lock: would a commit made now have nobody to share
+ * its sync with (no writer waiting, every commit synced, none syncing)?
+ * Then the backend's txn_commit_synced serves; kv__db_committed_synced
+ * notes such a commit, which covers every commit before it. */
+int kv__db_sync_alone(kv_db *db);
+void kv__db_committed_synced(kv_db *db);
 /* db.c: close db's backend for finalisation: roll back held
  * transactions, flush, close.  The handle itself stays for kv_db_close. */
 void kv__db_finalize(kv_db *db);

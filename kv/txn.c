@@ -48,14 +48,22 @@ static kv_status writer_lock(kv_db *db)
 		return rc;
 	/* Wait for the writer, but not past finalisation: the writer may be
 	 * a transaction the program left open, which finalisation rolls back
-	 * only once no call is waiting here. */
-	for (;;) {
-		kv__deadline(&until, 20);
-		if (pthread_mutex_timedlock(&db->write_lock, &until) == 0)
-			break;
-		if (kv__finalized())
-			return kv__error(KV_EFINALIZING, "%s: libkv was shut down "
-			                 "while waiting to write", db->path);
+	 * only once no call is waiting here.  A waiter is counted, so that
+	 * the writer's commit leaves its sync to be shared. */
+	if (pthread_mutex_trylock(&db->write_lock) != 0) {
+		atomic_fetch_add(&db->write_waiting, 1);
+		for (;;) {
+			kv__deadline(&until, 20);
+			if (pthread_mutex_timedlock(&db->write_lock, &until) == 0)
+				break;
+			if (kv__finalized()) {
+				atomic_fetch_sub(&db->write_waiting, 1);
+				return kv__error(KV_EFINALIZING, "%s: libkv was shut "
+				                 "down while waiting to write",
+				                 db->path);
+			}
+		}
+		atomic_fetch_sub(&db->write_waiting, 1);
 	}
 	atomic_store(&db->writer, kv__thread_id());
 	return KV_OK;
@@ -233,9 +241,15 @@ kv_status kv__txn_commit_made(kv_txn *txn, int waiters,
 		txn_release(txn);
 		return rc;
 	}
-	rc = db->be->txn_commit(txn->bt);
-	if (rc == KV_OK && txn->write)
-		*seq = kv__db_committed(db);
+	if (txn->write && db->be->txn_commit_synced && kv__db_sync_alone(db)) {
+		rc = db->be->txn_commit_synced(txn->bt);
+		if (rc == KV_OK)
+			kv__db_committed_synced(db);
+	} else {
+		rc = db->be->txn_commit(txn->bt);
+		if (rc == KV_OK && txn->write)
+			*seq = kv__db_committed(db);
+	}
 	/* Until its sync, the commit keeps kv_db_close away as an open
 	 * transaction would: the sync still uses the backend. */
 	if (*seq)
