@@ -96,6 +96,11 @@ typedef struct kv__backend {
 	kv_status (*txn_begin)(kv__btxn **out, kv__benv *env, int write);
 	kv_status (*txn_commit)(kv__btxn *txn); /* releases txn, even on failure */
 	void (*txn_abort)(kv__btxn *txn);       /* releases txn */
+	/* Commit a write transaction and make it, and every earlier commit,
+	 * durable before returning, where the backend does that more cheaply
+	 * than txn_commit then sync.  The core uses it when no other commit
+	 * is waiting to share a sync.  NULL: txn_commit then sync. */
+	kv_status (*txn_commit_synced)(kv__btxn *txn);
 
 	kv_status (*get)(kv__bval *out, kv__btxn *txn, kv__ns ns,
 	                 const void *key, size_t key_len);

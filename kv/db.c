@@ -163,6 +163,30 @@ unsigned long long kv__db_committed(kv_db *db)
 	return atomic_fetch_add(&db->commit_seq, 1) + 1;
 }
 
+int kv__db_sync_alone(kv_db *db)
+{
+	int alone;
+
+	if (db->batched || atomic_load(&db->write_waiting) ||
+	    atomic_load(&db->group_waiting))
+		return 0;
+	pthread_mutex_lock(&db->sync_lock);
+	alone = !db->syncing && db->synced_seq == atomic_load(&db->commit_seq);
+	pthread_mutex_unlock(&db->sync_lock);
+	return alone;
+}
+
+void kv__db_committed_synced(kv_db *db)
+{
+	unsigned long long seq = atomic_fetch_add(&db->commit_seq, 1) + 1;
+
+	pthread_mutex_lock(&db->sync_lock);
+	if (seq > db->synced_seq)
+		db->synced_seq = seq;
+	pthread_cond_broadcast(&db->sync_cond);
+	pthread_mutex_unlock(&db->sync_lock);
+}
+
 /* Sync for every commit made so far, as the one committer doing so;
  * called and returns with sync_lock held, which it drops meanwhile so
  * that more commits can be made and queue for the next sync. */
@@ -232,6 +256,7 @@ static kv_status db_new(kv_db **out, const char *path,
 	pthread_mutex_init(&db->sync_lock, NULL);
 	pthread_cond_init(&db->sync_cond, NULL);
 	pthread_mutex_init(&db->held_lock, NULL);
+	pthread_mutex_init(&db->group_lock, NULL);
 	*out = db;
 	return KV_OK;
 }
@@ -247,6 +272,7 @@ static void db_free(kv_db *db)
 		pthread_mutex_destroy(&db->sync_lock);
 		pthread_cond_destroy(&db->sync_cond);
 		pthread_mutex_destroy(&db->held_lock);
+		pthread_mutex_destroy(&db->group_lock);
 	}
 	db->magic = KV__DEAD_MAGIC;
 	free(db->path);

@@ -14,11 +14,10 @@
 #include "internal.h"
 
 #define SLOTS 8
-#define MSG_SIZE 640
 
 struct slot {
 	uint64_t serial;
-	char msg[MSG_SIZE];
+	char msg[KV__MSG_SIZE];
 };
 
 static _Thread_local struct slot slots[SLOTS];
@@ -95,7 +94,7 @@ kv_status kv__error(kv_status status, const char *fmt, ...)
 kv_status kv__wrap(kv_status status, const char *fmt, ...)
 {
 	struct slot *s = slot_take(current);
-	char inner[MSG_SIZE];
+	char inner[KV__MSG_SIZE];
 	size_t n;
 	va_list ap;
 

@@ -38,6 +38,7 @@ struct kv_db {
 	/* Writers are serialised here, so a backend sees one at a time. */
 	pthread_mutex_t write_lock;
 	atomic_ulong writer;        /* kv__thread_id() of the writer, or 0 */
+	atomic_int write_waiting;   /* threads waiting for write_lock */
 
 	/* Batched durability: a thread syncs dirty commits periodically. */
 	int batched;
@@ -84,6 +85,12 @@ struct kv_db {
 	 * snapshots): finalisation rolls them back. */
 	pthread_mutex_t held_lock;
 	struct kv_txn *held;
+
+	/* group.c: autocommitted writes waiting to be committed together;
+	 * the head of the queue leads the next batch. */
+	pthread_mutex_t group_lock;
+	struct kv__queued *group_head, *group_tail;
+	atomic_int group_waiting;   /* queued writes no batch has taken yet */
 };
 
 struct kv_iter;
@@ -118,6 +125,7 @@ struct kv_iter {
 };
 
 /* errors.c: thread-local messages, one slot per handle per thread. */
+#define KV__MSG_SIZE 640
 void kv__enter(const kv_db *db);       /* route messages to db (or none) */
 kv_status kv__wrap(kv_status status, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -146,6 +154,29 @@ kv_status kv__txn_begin(kv_txn **out, kv_db *db, int write);
 kv_status kv__txn_begin_in(kv_txn *txn, kv_db *db, int write);
 void kv__txn_end(kv_txn *txn);         /* abort and free */
 kv_status kv__txn_commit(kv_txn *txn); /* commit and free, unchecked */
+/* kv__txn_commit in two steps: commit, and on a synced store the *seq
+ * that each of `waiters` callers then passes to kv__txn_durable, which
+ * returns once a sync covers the commit.  Until then the commit counts
+ * as `waiters` open transactions (the sync still uses the backend). */
+kv_status kv__txn_commit_made(kv_txn *txn, int waiters,
+                              unsigned long long *seq);
+kv_status kv__txn_durable(kv_db *db, unsigned long long seq);
+/* KV_EBUSY, with the message, when this thread holds db's writer lock. */
+kv_status kv__writer_check(kv_db *db);
+
+/* One autocommitted write: kv_db_put, or kv_db_del when del is set. */
+typedef struct kv__write {
+	const void *key;
+	size_t key_len;
+	const void *val;
+	size_t val_len;
+	unsigned int flags;
+	int del;
+} kv__write;
+kv_status kv__write_apply(kv_txn *txn, const kv__write *w); /* txn.c */
+/* group.c: commit w in a transaction shared with writes of other threads
+ * queued at the same time; w's own status, durable when KV_OK. */
+kv_status kv__group_write(kv_db *db, const kv__write *w);
 /* The writer lock alone, for work that must run outside any backend
  * transaction (kv_db_compact); KV_EBUSY on a thread that holds it. */
 kv_status kv__writer_hold(kv_db *db);
@@ -162,6 +193,12 @@ unsigned long long kv__db_committed(kv_db *db);
 /* db.c: once write_lock is released, wait until a sync covers commit
  * seq (group commit; 0: nothing to wait for). */
 kv_status kv__db_durable(kv_db *db, unsigned long long seq);
+/* db.c, under write_lock: would a commit made now have nobody to share
+ * its sync with (no writer waiting, every commit synced, none syncing)?
+ * Then the backend's txn_commit_synced serves; kv__db_committed_synced
+ * notes such a commit, which covers every commit before it. */
+int kv__db_sync_alone(kv_db *db);
+void kv__db_committed_synced(kv_db *db);
 /* db.c: close db's backend for finalisation: roll back held
  * transactions, flush, close.  The handle itself stays for kv_db_close. */
 void kv__db_finalize(kv_db *db);

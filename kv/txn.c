@@ -31,26 +31,41 @@ static kv_status check_txn(const kv_txn *txn, const char *fn)
 }
 
 /* Take the store's writer lock, refusing a second writer on this thread. */
-static kv_status writer_lock(kv_db *db)
+kv_status kv__writer_check(kv_db *db)
 {
-	unsigned long me = kv__thread_id();
-	struct timespec until;
-
-	if (atomic_load(&db->writer) == me)
+	if (atomic_load(&db->writer) == kv__thread_id())
 		return kv__error(KV_EBUSY, "%s: this thread already has a write "
 		                 "transaction open (it would deadlock)", db->path);
+	return KV_OK;
+}
+
+static kv_status writer_lock(kv_db *db)
+{
+	struct timespec until;
+	kv_status rc;
+
+	if ((rc = kv__writer_check(db)))
+		return rc;
 	/* Wait for the writer, but not past finalisation: the writer may be
 	 * a transaction the program left open, which finalisation rolls back
-	 * only once no call is waiting here. */
-	for (;;) {
-		kv__deadline(&until, 20);
-		if (pthread_mutex_timedlock(&db->write_lock, &until) == 0)
-			break;
-		if (kv__finalized())
-			return kv__error(KV_EFINALIZING, "%s: libkv was shut down "
-			                 "while waiting to write", db->path);
+	 * only once no call is waiting here.  A waiter is counted, so that
+	 * the writer's commit leaves its sync to be shared. */
+	if (pthread_mutex_trylock(&db->write_lock) != 0) {
+		atomic_fetch_add(&db->write_waiting, 1);
+		for (;;) {
+			kv__deadline(&until, 20);
+			if (pthread_mutex_timedlock(&db->write_lock, &until) == 0)
+				break;
+			if (kv__finalized()) {
+				atomic_fetch_sub(&db->write_waiting, 1);
+				return kv__error(KV_EFINALIZING, "%s: libkv was shut "
+				                 "down while waiting to write",
+				                 db->path);
+			}
+		}
+		atomic_fetch_sub(&db->write_waiting, 1);
 	}
-	atomic_store(&db->writer, me);
+	atomic_store(&db->writer, kv__thread_id());
 	return KV_OK;
 }
 
@@ -213,34 +228,56 @@ kv_status kv_txn_begin(kv_txn **out, kv_db *db, unsigned int flags)
 	return KV_OK;
 }
 
-kv_status kv__txn_commit(kv_txn *txn)
+kv_status kv__txn_commit_made(kv_txn *txn, int waiters,
+                              unsigned long long *seq)
 {
 	kv_db *db = txn->db;
-	unsigned long long seq = 0;
 	kv_status rc;
 
+	*seq = 0;
 	kv__iter_detach_all(txn);
 	if (txn->write && (rc = kv__digest_flush(txn))) {
 		db->be->txn_abort(txn->bt);
 		txn_release(txn);
 		return rc;
 	}
-	rc = db->be->txn_commit(txn->bt);
-	if (rc == KV_OK && txn->write)
-		seq = kv__db_committed(db);
+	if (txn->write && db->be->txn_commit_synced && kv__db_sync_alone(db)) {
+		rc = db->be->txn_commit_synced(txn->bt);
+		if (rc == KV_OK)
+			kv__db_committed_synced(db);
+	} else {
+		rc = db->be->txn_commit(txn->bt);
+		if (rc == KV_OK && txn->write)
+			*seq = kv__db_committed(db);
+	}
 	/* Until its sync, the commit keeps kv_db_close away as an open
 	 * transaction would: the sync still uses the backend. */
-	if (seq)
-		atomic_fetch_add(&db->open_txns, 1);
+	if (*seq)
+		atomic_fetch_add(&db->open_txns, waiters);
 	txn_release(txn);
 	if (rc)
 		return kv__wrap(rc, "commit to %s", db->path);
-	/* Synced outside the writer lock, so that the commits made while
-	 * this one syncs share the next sync. */
-	rc = kv__db_durable(db, seq);
+	return KV_OK;
+}
+
+kv_status kv__txn_durable(kv_db *db, unsigned long long seq)
+{
+	kv_status rc = kv__db_durable(db, seq);
+
 	if (seq)
 		atomic_fetch_sub(&db->open_txns, 1);
 	return rc;
+}
+
+kv_status kv__txn_commit(kv_txn *txn)
+{
+	kv_db *db = txn->db;
+	unsigned long long seq;
+	kv_status rc = kv__txn_commit_made(txn, 1, &seq);
+
+	/* Synced outside the writer lock, so that the commits made while
+	 * this one syncs share the next sync. */
+	return rc ? rc : kv__txn_durable(db, seq);
 }
 
 kv_status kv_txn_commit(kv_txn *txn)
@@ -425,25 +462,12 @@ kv_status kv_db_get(void **out, size_t *out_len, kv_db *db, const void *key,
 	return rc;
 }
 
-/* Run one put, or a delete when del is set, in a write
- * transaction of its own, committed when it succeeds. */
-static kv_status autocommit(kv_db *db, const void *key, size_t key_len,
-                            const void *val, size_t val_len,
-                            unsigned int flags, int del)
+kv_status kv__write_apply(kv_txn *txn, const kv__write *w)
 {
-	kv_txn local, *txn = &local;
-	kv_status rc;
-
-	if ((rc = kv__txn_begin_in(txn, db, 1)))
-		return rc;
-	rc = del ? txn_del(txn, key, key_len)
-	         : kv__put_checked(txn, key, key_len, val ? val : "", val_len,
-	                           flags);
-	if (rc) {
-		kv__txn_end(txn);
-		return rc;
-	}
-	return kv__txn_commit(txn);
+	if (w->del)
+		return txn_del(txn, w->key, w->key_len);
+	return kv__put_checked(txn, w->key, w->key_len, w->val ? w->val : "",
+	                       w->val_len, w->flags);
 }
 
 kv_status kv_db_put(kv_db *db, const void *key, size_t key_len,
@@ -455,7 +479,8 @@ kv_status kv_db_put(kv_db *db, const void *key, size_t key_len,
 	if ((rc = kv__check_key(key, key_len, "kv_db_put")) ||
 	    (rc = check_put(val, val_len, flags, "kv_db_put")))
 		return rc;
-	return autocommit(db, key, key_len, val, val_len, flags, 0);
+	return kv__group_write(db, &(kv__write){ key, key_len, val, val_len,
+	                                         flags, 0 });
 }
 
 kv_status kv_db_del(kv_db *db, const void *key, size_t key_len)
@@ -465,7 +490,8 @@ kv_status kv_db_del(kv_db *db, const void *key, size_t key_len)
 	KV__ENTER(db, "kv_db_del");
 	if ((rc = kv__check_key(key, key_len, "kv_db_del")))
 		return rc;
-	return autocommit(db, key, key_len, NULL, 0, 0, 1);
+	return kv__group_write(db, &(kv__write){ key, key_len, NULL, 0, 0,
+	                                         1 });
 }
 
 void kv_free(void *p)

@@ -203,7 +203,11 @@ KV_EXTERN kv_status kv_db_get(void **out, size_t *out_len, kv_db *db,
                               const void *key, size_t key_len);
 
 /** Store a value in its own committed transaction.  flags: 0 or
- *  KV_PUT_NOOVERWRITE.  Expect: KV_EXISTS, KV_EREADONLY.  Since 0.1. */
+ *  KV_PUT_NOOVERWRITE.  Calls from several threads at once may share one
+ *  commit and sync; each returns its own status, and KV_OK only once its
+ *  write is committed (and synced, on a synced store).  KV_EBUSY when the
+ *  calling thread has a write transaction open.
+ *  Expect: KV_EXISTS, KV_EREADONLY, KV_EBUSY.  Since 0.1. */
 KV_EXTERN kv_status kv_db_put(kv_db *db, const void *key, size_t key_len,
                               const void *val, size_t val_len,
                               unsigned int flags);
