@@ -210,14 +210,32 @@ static const char *show_key(char buf[4 * KEY_SHOWN + 4], const void *key,
 	return buf;
 }
 
+/* Report a damaged "data" frame: out of line, so that unframing a sound
+ * record formats nothing and reserves no room for the message. */
+static __attribute__((noinline, cold)) kv_status
+damaged(const kv__btxn *t, const MDB_val *k, const MDB_val *v)
+{
+	char shown[4 * KEY_SHOWN + 4];
+
+	show_key(shown, k->mv_data, k->mv_size);
+	if (v->mv_size == 0)
+		return kv__error(KV_ECORRUPT, "%s: damaged record \"%s\": "
+		                 "empty stored value, no tag length byte",
+		                 t->env->path, shown);
+	return kv__error(KV_ECORRUPT, "%s: damaged record \"%s\": tag of %u "
+	                 "bytes in a stored value of %zu bytes", t->env->path,
+	                 shown, (unsigned int)((const unsigned char *)
+	                                       v->mv_data)[0],
+	                 (size_t)v->mv_size);
+}
+
 /* Point out at the tag and value framed in a stored record, both borrowed
  * from the map; a "data" value whose length byte is missing or claims more
  * than is there was damaged on disk, and nothing past its end is read. */
-static kv_status unframe(kv__bval *out, const kv__btxn *t, kv__ns ns,
-                         const MDB_val *k, const MDB_val *v)
+static inline kv_status unframe(kv__bval *out, const kv__btxn *t, kv__ns ns,
+                                const MDB_val *k, const MDB_val *v)
 {
 	const unsigned char *p = v->mv_data;
-	char shown[4 * KEY_SHOWN + 4];
 	size_t tag_len;
 
 	if (ns != KV__NS_DATA) {
@@ -227,19 +245,8 @@ static kv_status unframe(kv__bval *out, const kv__btxn *t, kv__ns ns,
 		out->tag_len = 0;
 		return KV_OK;
 	}
-	if (v->mv_size == 0)
-		return kv__error(KV_ECORRUPT, "%s: damaged record \"%s\": "
-		                 "empty stored value, no tag length byte",
-		                 t->env->path,
-		                 show_key(shown, k->mv_data, k->mv_size));
-	tag_len = p[0];
-	if (tag_len > v->mv_size - 1)
-		return kv__error(KV_ECORRUPT, "%s: damaged record \"%s\": "
-		                 "tag of %zu bytes in a stored value of %zu "
-		                 "bytes",
-		                 t->env->path,
-		                 show_key(shown, k->mv_data, k->mv_size),
-		                 tag_len, (size_t)v->mv_size);
+	if (v->mv_size == 0 || (tag_len = p[0]) > v->mv_size - 1)
+		return damaged(t, k, v);
 	out->tag = tag_len > 0 ? p + 1 : NULL;
 	out->tag_len = tag_len;
 	out->val = p + 1 + tag_len;
@@ -565,7 +572,7 @@ static int log_apply(kv__btxn *t, const unsigned char *entry,
 static kv_status note_old(kv__bold *old, const kv__btxn *t, kv__ns ns,
                           const MDB_val *k, const MDB_val *v)
 {
-	kv__bval bv;
+	kv__bval bv = { NULL, 0, NULL, 0 };
 	kv_status st = unframe(&bv, t, ns, k, v);
 
 	if (st != KV_OK)

@@ -145,8 +145,9 @@ kv_status kv_iter_next(kv_iter *it, const void **key, size_t *key_len,
 	if (it->done)
 		return KV_NOTFOUND;
 	rc = it->db->be->cursor_next(it->cur, &k, &klen, &bv);
-	if (rc == KV_OK && (klen < it->prefix_len ||
-	                    memcmp(k, it->prefix, it->prefix_len) != 0))
+	/* A whole-store scan (no prefix) has no bound to test. */
+	if (rc == KV_OK && it->prefix_len &&
+	    (klen < it->prefix_len || memcmp(k, it->prefix, it->prefix_len)))
 		rc = KV_NOTFOUND;
 	/* A damaged record is reported; the next call moves past it. */
 	if (rc == KV_OK && (rc = kv__seal_check(it->db, it->txn->salvage, k,
