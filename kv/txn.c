@@ -352,8 +352,9 @@ kv_status kv_txn_put(kv_txn *txn, const void *key, size_t key_len,
 {
 	kv_status rc;
 
-	if ((rc = check_txn(txn, "kv_txn_put")))
-		return rc;
+	/* As in kv_txn_get: check_txn only to explain a bad txn. */
+	if (!txn || txn->magic != KV__TXN_MAGIC)
+		return check_txn(txn, "kv_txn_put");
 	KV__ENTER(txn->db, "kv_txn_put");
 	if ((rc = check_write(txn, key, key_len, "kv_txn_put")) ||
 	    (rc = check_put(val, val_len, flags, "kv_txn_put")))
