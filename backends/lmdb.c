@@ -54,6 +54,7 @@
 #ifndef KV_LMDB_GROW_WAIT_MS
 #define KV_LMDB_GROW_WAIT_MS 10000L
 #endif
+#define LOG_KEEP ((size_t)64 << 20) /* largest redo log buffer kept */
 #define HEADROOM_WAIT_MS 50L /* growing before the map is full is optional */
 #define GATE_WAIT_MS 50L     /* longest a new transaction defers to a resize */
 #define POOL_STRIPES 16
@@ -105,6 +106,14 @@ struct kv__benv {
 	pthread_cond_t gate_cv;
 
 	struct stripe pool[POOL_STRIPES];
+
+	/* The redo log's buffer, handed from one write transaction to the
+	 * next (the core runs one at a time), up to LOG_KEEP bytes: fresh
+	 * pages for each transaction's log cost a bulk load more in page
+	 * faults than the copy into them.  LMDB keeps its dirty pages the
+	 * same way. */
+	unsigned char *spare_log;
+	size_t spare_cap;
 };
 
 /* The redo log is a run of entries: a struct redo_op, the key, the tag,
@@ -468,10 +477,18 @@ static void write_drop(kv__btxn *t)
 	}
 }
 
+/* End a write transaction, keeping its log buffer for the next one. */
 static void write_end(kv__btxn *t)
 {
+	kv__benv *env = t->env;
+
 	write_drop(t);
-	free(t->log);
+	if (t->log != NULL && env->spare_log == NULL && t->log_cap <= LOG_KEEP) {
+		env->spare_log = t->log;
+		env->spare_cap = t->log_cap;
+	} else {
+		free(t->log);
+	}
 	free(t);
 }
 
@@ -814,8 +831,13 @@ static kv_status txn_begin(kv__btxn **out, kv__benv *env, int write)
 		free(t);
 		return st;
 	}
-	if (write)
+	if (write) {
 		t->txnid = mdb_txn_id(t->txn);
+		t->log = env->spare_log;
+		t->log_cap = env->spare_cap;
+		env->spare_log = NULL;
+		env->spare_cap = 0;
+	}
 	*out = t;
 	return KV_OK;
 }
@@ -1182,6 +1204,7 @@ static void env_free(kv__benv *env)
 		for (i = 0; i < POOL_STRIPES; i++)
 			pthread_mutex_destroy(&env->pool[i].mu);
 	}
+	free(env->spare_log);
 	free(env->path);
 	free(env);
 }
