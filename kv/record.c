@@ -106,12 +106,25 @@ static kv_status load_old(json_t **out, kv_txn *txn, const void *key,
 	return KV_OK;
 }
 
+/* The failure of a sealed put, named with its key: out of line, so that a
+ * put that succeeds reserves no room for the message. */
+static __attribute__((noinline, cold)) kv_status
+put_failed(kv_status rc, const kv_txn *txn, const void *key, size_t key_len)
+{
+	char shown[KV__SHOW_SIZE];
+
+	kv__show(shown, sizeof shown, key, key_len);
+	if (rc == KV_EXISTS)
+		return kv__error(rc, "put: key '%s' already exists in %s", shown,
+		                 txn->db->path);
+	return kv__wrap(rc, "put key '%s' in %s", shown, txn->db->path);
+}
+
 kv_status kv__put_sealed(kv_txn *txn, const void *key, size_t key_len,
                          const void *val, size_t val_len,
                          unsigned int version, unsigned int flags)
 {
 	unsigned char tag[KV__TAG_LEN];
-	char shown[KV__SHOW_SIZE];
 	kv__bval bv = { val, val_len, tag, sizeof tag };
 	kv__bold old;
 	kv_status rc;
@@ -129,15 +142,10 @@ kv_status kv__put_sealed(kv_txn *txn, const void *key, size_t key_len,
 		                      flags, NULL);
 		old.existed = 0;
 	}
-	if (rc == KV_OK) {
-		kv__digest_note(txn, &old, tag);
-		return KV_OK;
-	}
-	kv__show(shown, sizeof shown, key, key_len);
-	if (rc == KV_EXISTS)
-		return kv__error(rc, "put: key '%s' already exists in %s", shown,
-		                 txn->db->path);
-	return kv__wrap(rc, "put key '%s' in %s", shown, txn->db->path);
+	if (rc != KV_OK)
+		return put_failed(rc, txn, key, key_len);
+	kv__digest_note(txn, &old, tag);
+	return KV_OK;
 }
 
 /* Validate rec against the schema governing key and store it: the given
@@ -184,19 +192,15 @@ static kv_status store_record(kv_txn *txn, const kv__schema *s,
 	return rc;
 }
 
-kv_status kv__put_checked(kv_txn *txn, const void *key, size_t key_len,
-                          const void *val, size_t val_len,
-                          unsigned int flags)
+/* A put under schema s: the value is parsed and validated as a record. */
+static kv_status put_record(kv_txn *txn, const kv__schema *s,
+                            const void *key, size_t key_len, const void *val,
+                            size_t val_len, unsigned int flags)
 {
 	char shown[KV__SHOW_SIZE];
-	const kv__schema *s;
 	json_t *rec = NULL;
 	kv_status rc;
 
-	if ((rc = kv__schema_for_key(&s, txn, key, key_len)))
-		return rc;
-	if (!s)
-		return kv__put_sealed(txn, key, key_len, val, val_len, 0, flags);
 	rc = kv__json_object(&rec, val, val_len, "put",
 	                     kv__show(shown, sizeof shown, key, key_len));
 	if (rc == KV_OK)
@@ -204,6 +208,20 @@ kv_status kv__put_checked(kv_txn *txn, const void *key, size_t key_len,
 		                  flags);
 	json_decref(rec);
 	return rc;
+}
+
+kv_status kv__put_checked(kv_txn *txn, const void *key, size_t key_len,
+                          const void *val, size_t val_len,
+                          unsigned int flags)
+{
+	const kv__schema *s;
+	kv_status rc;
+
+	if ((rc = kv__schema_for_key(&s, txn, key, key_len)))
+		return rc;
+	if (!s)
+		return kv__put_sealed(txn, key, key_len, val, val_len, 0, flags);
+	return put_record(txn, s, key, key_len, val, val_len, flags);
 }
 
 /* Run a record call in txn, or in a transaction of its own (*own set). */

@@ -534,6 +534,58 @@ START_TEST(test_integrity__changed_value)
 }
 END_TEST
 
+/* Seals are hashed from a 512-byte stack buffer, or from the heap past
+ * it: records on both sides of that edge, and far past it, are sealed,
+ * read back clean, and still caught when changed. */
+START_TEST(test_integrity__seal_buffer_edge)
+{
+	/* 8 + key + value: 510 and 512 bytes fit, 513 does not. */
+	static const struct { const char *key; size_t len; } recs[] = {
+		{ "edge510", 495 }, { "edge512", 497 }, { "edge513", 498 },
+		{ "victim", 499 }, { "big", 100000 }, { "empty", 0 },
+	};
+	const size_t n = sizeof recs / sizeof recs[0];
+	char *val = malloc(100001), other[500];
+	const void *k, *v;
+	size_t i, kl, vl;
+	kv_iter *it = NULL;
+	kv_db *db = kvt_open(KV_OPEN_CREATE);
+
+	ck_assert_ptr_nonnull(val);
+	for (i = 0; i < n; i++) {
+		memset(val, 'a' + (int)i, recs[i].len);
+		OK(kv_db_put(db, recs[i].key, strlen(recs[i].key), val,
+		             recs[i].len, 0));
+	}
+	kvt_close(db);
+	db = kvt_open(KV_OPEN_READWRITE);
+	for (i = 0; i < n; i++) {
+		void *got = NULL;
+		size_t len = 0;
+
+		OK(kv_db_get(&got, &len, db, recs[i].key, strlen(recs[i].key)));
+		ck_assert_msg(len == recs[i].len, "%s: %zu bytes, want %zu",
+		              recs[i].key, len, recs[i].len);
+		kv_free(got);
+	}
+	OK(kv_iter_new(&it, db, NULL, NULL, 0));
+	for (i = 0; i < n; i++)
+		OK(kv_iter_next(it, &k, &kl, &v, &vl));
+	kvt_expect_rc(db, kv_iter_next(it, &k, &kl, &v, &vl), KV_NOTFOUND);
+	kv_iter_free(it);
+	expect_clean(db, n);
+	kvt_close(db);
+
+	memset(other, 'z', 499);
+	other[499] = '\0';
+	damage("change", "victim", other, NULL);
+	db = kvt_open(KV_OPEN_READWRITE);
+	expect_corrupt_get(db, "victim");
+	kvt_close(db);
+	free(val);
+}
+END_TEST
+
 START_TEST(test_integrity__foreign_unsealed)
 {
 	static const kvt_bytes keys[] = { KVT_B("a"), KVT_B("py/1"),
@@ -840,6 +892,7 @@ static void populate(Suite *s)
 
 	tc = kvt_tcase(s, "damage", 60);
 	tcase_add_test(tc, test_integrity__changed_value);
+	tcase_add_test(tc, test_integrity__seal_buffer_edge);
 	tcase_add_test(tc, test_integrity__foreign_unsealed);
 	tcase_add_test(tc, test_integrity__digest_damage);
 	tcase_add_test(tc, test_integrity__seal);
