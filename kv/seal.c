@@ -96,18 +96,6 @@ static kv_status seal_of(unsigned char out[8], const unsigned char *k,
 	return KV_OK;
 }
 
-/* Do two 8-byte seals differ?  In constant time, as a MAC check under a
- * secret key must be: one XOR of whole words, no early exit, and no call
- * into libsodium's general-length sodium_memcmp for eight bytes. */
-static int seal_differs(const unsigned char *a, const unsigned char *b)
-{
-	uint64_t x, y;
-
-	memcpy(&x, a, sizeof x);
-	memcpy(&y, b, sizeof y);
-	return (x ^ y) != 0;
-}
-
 /* Read the 32-byte secret of a key file, refusing one others may read. */
 static kv_status read_keyfile(unsigned char secret[SECRET_BYTES],
                               const char *path)
@@ -292,7 +280,8 @@ kv_status kv__seal_check(const kv_db *db, int salvage, const void *key,
 	if ((rc = seal_of(seal, db->seal_key, key, key_len, bv->val,
 	                  bv->val_len)))
 		return rc;
-	if (!seal_differs(seal, (const unsigned char *)bv->tag + 6))
+	/* Compared in constant time, as a MAC under a secret key must be. */
+	if (sodium_memcmp(seal, (const unsigned char *)bv->tag + 6, 8) == 0)
 		return KV_OK;
 	return seal_mismatch(db, key, key_len);
 }
