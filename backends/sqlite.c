@@ -114,16 +114,19 @@ static const char *const stmt_sql[ST_NS_FIRST] = {
  * Per-namespace statements by layout.  Every SELECT (and RETURNING)
  * returns the tag as its second column, a literal NULL where the table
  * has none, so reading a row does not depend on the layout: a kv_meta row
- * reads as untagged.  A get also returns the row's own key: the lookup
- * goes through the key's index, and in a damaged file the index can name
- * another row, whose bytes no seal would question if it has none.  The put is an upsert rather than dbm.sqlite3's
- * REPLACE: REPLACE deletes and re-inserts the row, so it would reset the
- * tag to NULL rather than set it with the value.  Only a read-only open
- * uses LAYOUT_DICT_PLAIN, so its writes never run.  RETURNING needs
- * SQLite 3.35 (configure checks).
+ * reads as untagged.  A get does not return the row's key to compare
+ * with the one looked up: SQLite reads a column the index also holds
+ * from the index entry, the one the lookup matched, so that comparison
+ * cannot see an index entry that names another row (a damaged file).
+ * The seal, which covers the key, catches that for sealed records; an
+ * unsealed one has nothing to be checked against.  The put is an upsert
+ * rather than dbm.sqlite3's REPLACE: REPLACE deletes and re-inserts the
+ * row, so it would reset the tag to NULL rather than set it with the
+ * value.  Only a read-only open uses LAYOUT_DICT_PLAIN, so its writes
+ * never run.  RETURNING needs SQLite 3.35 (configure checks).
  */
 #define TAGLESS_SQL(table) { \
-	"SELECT value, NULL, key FROM " table " WHERE key = ?", \
+	"SELECT value, NULL FROM " table " WHERE key = ?", \
 	"INSERT INTO " table " (key, value) VALUES (?, ?)" \
 	" ON CONFLICT (key) DO UPDATE SET value = excluded.value", \
 	"INSERT INTO " table " (key, value) VALUES (?, ?)" \
@@ -133,7 +136,7 @@ static const char *const stmt_sql[ST_NS_FIRST] = {
 	"DELETE FROM " table " WHERE key = ? RETURNING NULL" }
 
 static const char *const ns_sql[LAYOUT_COUNT][OP_COUNT] = {
-	{ "SELECT value, kv_tag, key FROM Dict WHERE key = ?",
+	{ "SELECT value, kv_tag FROM Dict WHERE key = ?",
 	  "INSERT INTO Dict (key, value, kv_tag) VALUES (?, ?, ?)"
 	  " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
 	  " kv_tag = " REPLACED_TAG_FN "(kv_tag, excluded.kv_tag)",
@@ -980,24 +983,6 @@ static void txn_abort(kv__btxn *txn)
 		txn_end(txn, 0);
 }
 
-/* The row a lookup found must hold the key looked up: otherwise the
- * key's index points at another row (found by fuzz/fuzz_sqlite_file.c). */
-static kv_status same_key(sqlite3_stmt *st, int col, const void *key,
-                          size_t key_len, const char *path)
-{
-	const void *k = NULL;
-	size_t kl = 0;
-	kv_status status = column_bytes(&k, &kl, st, col);
-
-	if (status != KV_OK)
-		return status;
-	if (kl != key_len || (kl > 0 && memcmp(k, key, kl) != 0))
-		return kv__error(KV_ECORRUPT, "%s: damaged SQLite store: the "
-		                 "key's index leads to another row (PRAGMA "
-		                 "integrity_check says more)", path);
-	return KV_OK;
-}
-
 static kv_status get(kv__bval *out, kv__btxn *txn, kv__ns ns,
                      const void *key, size_t key_len)
 {
@@ -1022,8 +1007,6 @@ static kv_status get(kv__bval *out, kv__btxn *txn, kv__ns ns,
 		status = column_bytes(&bv.val, &bv.val_len, st, 0);
 		if (status == KV_OK)
 			status = column_tag(&bv, st, 1);
-		if (status == KV_OK)
-			status = same_key(st, 2, key, key_len, txn->env->path);
 	} else if (rc == SQLITE_DONE)
 		status = KV_NOTFOUND;
 	else
