@@ -310,15 +310,14 @@ static kv_status column_bytes(const void **out, size_t *out_len,
  * bound, so it is reported as corruption. */
 static kv_status column_tag(kv__bval *out, sqlite3_stmt *st, int col)
 {
-	const void *p = NULL;
-	size_t len = 0;
-	kv_status status;
+	const void *p;
+	size_t len;
+	/* SQL NULL reads as no bytes, as an empty tag does, so one call
+	 * answers both without asking the column's type. */
+	kv_status status = column_bytes(&p, &len, st, col);
 
-	if (sqlite3_column_type(st, col) != SQLITE_NULL) {
-		status = column_bytes(&p, &len, st, col);
-		if (status != KV_OK)
-			return status;
-	}
+	if (status != KV_OK)
+		return status;
 	if (len > KV__TAG_MAX)
 		return kv__error(KV_ECORRUPT, "sqlite: record tag of %zu bytes "
 		                 "(at most %d)", len, KV__TAG_MAX);
@@ -442,28 +441,33 @@ static enum layout ns_layout(const kv__benv *env, kv__ns ns)
 	return env->has_tag ? LAYOUT_DICT : LAYOUT_DICT_PLAIN;
 }
 
-/* The connection's statement id, prepared on first use. */
-static kv_status conn_stmt(sqlite3_stmt **out, struct conn *c, int id)
+/* Prepare the connection's statement id, on its first use. */
+static kv_status conn_prepare(struct conn *c, int id)
 {
 	const char *sql;
 	int rc, ns;
 
-	if (!c->stmt[id]) {
-		if (id < ST_NS_FIRST) {
-			sql = stmt_sql[id];
-		} else {
-			ns = (id - ST_NS_FIRST) / OP_COUNT;
-			sql = ns_sql[ns_layout(c->env, (kv__ns)ns)]
-			            [(id - ST_NS_FIRST) % OP_COUNT];
-		}
-		rc = sqlite3_prepare_v3(c->db, sql, -1,
-		                        SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
-		                        NULL);
-		if (rc != SQLITE_OK)
-			return map_rc(rc, c->db, "sqlite prepare");
+	if (id < ST_NS_FIRST) {
+		sql = stmt_sql[id];
+	} else {
+		ns = (id - ST_NS_FIRST) / OP_COUNT;
+		sql = ns_sql[ns_layout(c->env, (kv__ns)ns)]
+		            [(id - ST_NS_FIRST) % OP_COUNT];
 	}
+	rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	                        &c->stmt[id], NULL);
+	return rc == SQLITE_OK ? KV_OK : map_rc(rc, c->db, "sqlite prepare");
+}
+
+/* The connection's statement id; every get and put asks, so the
+ * prepared case stays small enough to inline. */
+static inline kv_status conn_stmt(sqlite3_stmt **out, struct conn *c,
+                                  int id)
+{
+	kv_status status = c->stmt[id] ? KV_OK : conn_prepare(c, id);
+
 	*out = c->stmt[id];
-	return KV_OK;
+	return status;
 }
 
 /* Run one of the statements that return no rows (BEGIN, COMMIT, ...). */
