@@ -3,8 +3,7 @@
  * table, and the drivers of SQLite and GDBM (libkv and raw LMDB are in
  * stores_lmdb.c).
  *
- *  raw-sqlite                prepared statements, WAL, mmap_size 2 GiB,
- *                            synchronous=NORMAL
+ *  raw-sqlite                prepared statements, WAL, synchronous=NORMAL
  *                            and one transaction for the bulk load, a read
  *                            transaction per BENCH_GETS_PER_TXN gets, FULL
  *                            for durable commits; the same Dict table;
@@ -95,10 +94,7 @@ static rsql *rsql_new(const char *path, int dbm)
 		return NULL;
 	}
 	sqlite3_busy_timeout(s->db, 60000);
-	/* raw: pages read through a memory map, as libkv's SQLite backend
-	 * reads them (dbm.sqlite3 leaves SQLite's default, no map). */
-	if ((!dbm && sql_exec(s->db, "PRAGMA mmap_size = 2147418112")) ||
-	    sql_exec(s->db, "PRAGMA journal_mode = wal") ||
+	if (sql_exec(s->db, "PRAGMA journal_mode = wal") ||
 	    sql_exec(s->db, SQL_TABLE) ||
 	    sqlite3_prepare_v2(s->db, dbm ? DBM_PUT : RAW_PUT, -1, &s->put,
 	                       NULL) != SQLITE_OK ||
