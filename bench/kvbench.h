@@ -78,6 +78,10 @@ typedef struct bench_store {
 extern const bench_store bench_stores[];
 extern const size_t bench_nstores;
 extern volatile unsigned bench_sink; /* keeps reads from being dropped */
+/* Touch every cache line of what a get or scan returned, as a program
+ * using the record must: a zero-copy store (LMDB) otherwise never reads a
+ * value it hands out, and would be timed doing less than the others. */
+void bench_use(const void *p, size_t n);
 
 double bench_now(void);
 /* The median of v[0..n), which it sorts. */

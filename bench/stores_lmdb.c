@@ -177,7 +177,7 @@ int bench_libkv_get(void *h, int slot, const bench_data *d,
 				kv_txn_abort(txn);
 				return kv_fail("kv_txn_get", st, db);
 			}
-			bench_sink += *(const unsigned char *)v;
+			bench_use(v, vl);
 		}
 		kv_txn_abort(txn);
 	}
@@ -196,7 +196,7 @@ int bench_libkv_get_auto(void *h, const bench_data *d, const uint32_t *idx,
 		kv_status st = kv_db_get(&v, &vl, db, BKEY(d, j), d->klen[j]);
 		if (st != KV_OK || vl != d->vlen[j])
 			return kv_fail("kv_db_get", st, db);
-		bench_sink += *(const unsigned char *)v;
+		bench_use(v, vl);
 		kv_free(v);
 	}
 	return 0;
@@ -213,8 +213,8 @@ int bench_libkv_scan(void *h, size_t *count)
 	if ((st = kv_iter_new(&it, db, NULL, NULL, 0)) != KV_OK)
 		return kv_fail("kv_iter_new", st, db);
 	while ((st = kv_iter_next(it, &k, &kl, &v, &vl)) == KV_OK) {
-		bench_sink += *(const unsigned char *)k +
-		              (vl ? *(const unsigned char *)v : 0);
+		bench_use(k, kl);
+		bench_use(v, vl);
 		if (++c % BENCH_SAMPLE_EVERY == 0)
 			bench_mem_sample();
 	}
@@ -409,7 +409,7 @@ int bench_rlmdb_get(void *h, int slot, const bench_data *d,
 				mdb_txn_reset(t);
 				return mdb_fail("mdb_get", rc ? rc : MDB_CORRUPTED);
 			}
-			bench_sink += *(const unsigned char *)v.mv_data;
+			bench_use(v.mv_data, v.mv_size);
 		}
 		mdb_txn_reset(t);
 	}
@@ -433,8 +433,8 @@ int bench_rlmdb_scan(void *h, size_t *count)
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		bench_sink += *(const unsigned char *)k.mv_data +
-		              *(const unsigned char *)v.mv_data;
+		bench_use(k.mv_data, k.mv_size);
+		bench_use(v.mv_data, v.mv_size);
 		if (++c % BENCH_SAMPLE_EVERY == 0)
 			bench_mem_sample();
 	}
