@@ -30,7 +30,6 @@ static kv_status check_txn(const kv_txn *txn, const char *fn)
 	return KV_OK;
 }
 
-/* Take the store's writer lock, refusing a second writer on this thread. */
 kv_status kv__writer_check(kv_db *db)
 {
 	if (atomic_load(&db->writer) == kv__thread_id())
@@ -39,6 +38,7 @@ kv_status kv__writer_check(kv_db *db)
 	return KV_OK;
 }
 
+/* Take the store's writer lock, refusing a second writer on this thread. */
 static kv_status writer_lock(kv_db *db)
 {
 	struct timespec until;
