@@ -50,49 +50,50 @@ static uint64_t get_le64(const unsigned char *p)
 #endif
 }
 
+/* SipHash-2-4 (libsodium's crypto_shorthash_siphash24, what its
+ * crypto_shorthash names) of (key length as u64 LE, key, value) under k.
+ * libsodium hashes one buffer, so key and value are copied behind the
+ * length into buf, which has room for them.  (An empty key or value may
+ * come as NULL from a backend, hence the length tests.) */
+static inline void seal_in(unsigned char out[8], const unsigned char *k,
+                           unsigned char *buf, const void *key,
+                           size_t key_len, const void *val, size_t val_len)
+{
+	put_le64(buf, key_len);
+	if (key_len)
+		memcpy(buf + 8, key, key_len);
+	if (val_len)
+		memcpy(buf + 8 + key_len, val, val_len);
+	crypto_shorthash_siphash24(out, buf, 8 + key_len + val_len, k);
+}
+
 /* A record too large for seal_of's stack buffer: hashed from the heap.
  * Kept out of line so that the common case sets up no second frame. */
 static __attribute__((noinline)) kv_status
 seal_of_large(unsigned char out[8], const unsigned char *k, const void *key,
               size_t key_len, const void *val, size_t val_len)
 {
-	size_t n = 8 + key_len + val_len;
 	unsigned char *buf = NULL;
 
 	if (key_len > SIZE_MAX - 8 || val_len > SIZE_MAX - 8 - key_len ||
-	    !(buf = malloc(n)))
+	    !(buf = malloc(8 + key_len + val_len)))
 		return kv__error(KV_ENOMEM, "out of memory sealing a %zu-byte "
 		                 "record", val_len);
-	put_le64(buf, key_len);
-	if (key_len)
-		memcpy(buf + 8, key, key_len);
-	if (val_len)
-		memcpy(buf + 8 + key_len, val, val_len);
-	crypto_shorthash_siphash24(out, buf, n, k);
+	seal_in(out, k, buf, key, key_len, val, val_len);
 	free(buf);
 	return KV_OK;
 }
 
-/* SipHash-2-4 (libsodium's crypto_shorthash_siphash24, what its
- * crypto_shorthash names) of (key length as u64 LE, key, value) under k.
- * libsodium hashes one buffer, so key and value are copied behind the
- * length: on the stack for records up to 504 bytes.  (An empty key or
- * value may come as NULL from a backend, hence the length tests.) */
+/* The seal of a record: on the stack for records up to 504 bytes. */
 static kv_status seal_of(unsigned char out[8], const unsigned char *k,
                          const void *key, size_t key_len, const void *val,
                          size_t val_len)
 {
 	unsigned char buf[512];
-	size_t n = 8 + key_len + val_len;
 
 	if (key_len > sizeof buf - 8 || val_len > sizeof buf - 8 - key_len)
 		return seal_of_large(out, k, key, key_len, val, val_len);
-	put_le64(buf, key_len);
-	if (key_len)
-		memcpy(buf + 8, key, key_len);
-	if (val_len)
-		memcpy(buf + 8 + key_len, val, val_len);
-	crypto_shorthash_siphash24(out, buf, n, k);
+	seal_in(out, k, buf, key, key_len, val, val_len);
 	return KV_OK;
 }
 
