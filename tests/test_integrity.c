@@ -334,18 +334,6 @@ static char *new_key(char *path, const char *name)
 	return path;
 }
 
-/* The warnings reported, while on_warning is the handler. */
-static struct { int calls; kv_warning_kind kind; char msg[512]; } warned;
-
-static void on_warning(kv_warning_kind kind, const char *message,
-                       void *payload)
-{
-	(void)payload;
-	warned.calls++;
-	warned.kind = kind;
-	snprintf(warned.msg, sizeof warned.msg, "%s", message);
-}
-
 static void keyed_teardown(void)
 {
 	unsetenv("KV_KEYFILE");
@@ -788,16 +776,15 @@ START_TEST(test_integrity__keyed_without_key)
 
 	db = three_records(open_keyed(new_key(key, "key")));
 	kvt_close(db);
-	memset(&warned, 0, sizeof warned);
-	kv_warnings_handler_set(on_warning, NULL);
-	ck_assert_msg(kv_warnings_mode_set(KV_WARNINGS_ALWAYS) == KV_OK,
-	              "kv_warnings_mode_set");
+	kvt_warnings_capture(KV_WARNINGS_ALWAYS);
 	db = open_keyed(NULL);
-	ck_assert_msg(warned.calls == 1 && warned.kind == KV_WARN_UNCHECKED,
+	ck_assert_msg(kvt_warned.calls == 1 &&
+	              kvt_warned.kind == KV_WARN_UNCHECKED,
 	              "open without the key: %d warnings, kind %d; want one "
-	              "KV_WARN_UNCHECKED", warned.calls, (int)warned.kind);
-	ck_assert_msg(strstr(warned.msg, kv_db_path(db)) != NULL,
-	              "warning '%s' does not name the store", warned.msg);
+	              "KV_WARN_UNCHECKED", kvt_warned.calls,
+	              (int)kvt_warned.kind);
+	ck_assert_msg(strstr(kvt_warned.msg, kv_db_path(db)) != NULL,
+	              "warning '%s' does not name the store", kvt_warned.msg);
 	kvt_expect_str(db, "a", "first value");
 	kvt_expect_str(db, "victim", "the value libkv sealed");
 	verify(&s, db, 3, 0, 0, 1, 0);
@@ -809,8 +796,8 @@ START_TEST(test_integrity__keyed_without_key)
 	ck_assert_msg(txn == NULL, "a refused kv_txn_begin wrote its output");
 	kvt_expect_rc(db, kv_db_seal(NULL, db, NULL, NULL, NULL), KV_EKEY);
 	kvt_close(db);
-	ck_assert_msg(warned.calls == 1, "%d warnings, want the open's only",
-	              warned.calls);
+	ck_assert_msg(kvt_warned.calls == 1, "%d warnings, want the open's only",
+	              kvt_warned.calls);
 
 	db = open_keyed(key); /* nothing was written */
 	kvt_expect_str(db, "a", "first value");
