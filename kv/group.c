@@ -67,8 +67,8 @@ static struct kv__queued *apply(kv_txn *txn, struct kv__queued *first,
 	}
 }
 
-/* Set every pending write of first..last to rc and seq; a failure
- * carries this thread's message for db. */
+/* Settle every pending write of first..last: failed with rc and this
+ * thread's message for db, or committed as seq. */
 static void settle(kv_db *db, struct kv__queued *first,
                    const struct kv__queued *last, kv_status rc,
                    unsigned long long seq)
@@ -76,12 +76,10 @@ static void settle(kv_db *db, struct kv__queued *first,
 	struct kv__queued *q;
 
 	for (q = first;; q = q->next) {
-		if (q->pending) {
-			if (rc)
-				fail(q, db, rc);
-			q->rc = rc;
+		if (q->pending && rc)
+			fail(q, db, rc);
+		else if (q->pending)
 			q->seq = seq;
-		}
 		if (q == last)
 			return;
 	}

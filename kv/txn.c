@@ -38,33 +38,40 @@ kv_status kv__writer_check(kv_db *db)
 	return KV_OK;
 }
 
+/* Wait for the writer, but not past finalisation: the writer may be a
+ * transaction the program left open, which finalisation rolls back only
+ * once no call is waiting here.  A waiter is counted, so that the
+ * writer's commit leaves its sync to be shared. */
+static kv_status writer_wait(kv_db *db)
+{
+	struct timespec until;
+	kv_status rc = KV_OK;
+
+	atomic_fetch_add(&db->write_waiting, 1);
+	for (;;) {
+		kv__deadline(&until, 20);
+		if (pthread_mutex_timedlock(&db->write_lock, &until) == 0)
+			break;
+		if (kv__finalized()) {
+			rc = kv__error(KV_EFINALIZING, "%s: libkv was shut down "
+			               "while waiting to write", db->path);
+			break;
+		}
+	}
+	atomic_fetch_sub(&db->write_waiting, 1);
+	return rc;
+}
+
 /* Take the store's writer lock, refusing a second writer on this thread. */
 static kv_status writer_lock(kv_db *db)
 {
-	struct timespec until;
 	kv_status rc;
 
 	if ((rc = kv__writer_check(db)))
 		return rc;
-	/* Wait for the writer, but not past finalisation: the writer may be
-	 * a transaction the program left open, which finalisation rolls back
-	 * only once no call is waiting here.  A waiter is counted, so that
-	 * the writer's commit leaves its sync to be shared. */
-	if (pthread_mutex_trylock(&db->write_lock) != 0) {
-		atomic_fetch_add(&db->write_waiting, 1);
-		for (;;) {
-			kv__deadline(&until, 20);
-			if (pthread_mutex_timedlock(&db->write_lock, &until) == 0)
-				break;
-			if (kv__finalized()) {
-				atomic_fetch_sub(&db->write_waiting, 1);
-				return kv__error(KV_EFINALIZING, "%s: libkv was shut "
-				                 "down while waiting to write",
-				                 db->path);
-			}
-		}
-		atomic_fetch_sub(&db->write_waiting, 1);
-	}
+	if (pthread_mutex_trylock(&db->write_lock) != 0 &&
+	    (rc = writer_wait(db)))
+		return rc;
 	atomic_store(&db->writer, kv__thread_id());
 	return KV_OK;
 }
