@@ -128,6 +128,12 @@ void bench_lmdb_version(char *buf, size_t size);
 
 /* ---- results (kvbench.c measures, report.c prints) ---------------------- */
 
+/* The duels: a libkv store and the raw backend under it, timed in one
+ * child that alternates them in blocks (duel.c), so that the machine's
+ * drift from second to second weighs on both halves of their ratio. */
+#define BENCH_NDUELS 2
+extern const char *const bench_duels[BENCH_NDUELS][2];
+
 enum {
 	W_LOAD, W_GET, W_GET2, W_GETAUTO, W_SCAN, W_COMMIT, W_COMMIT4,
 	W_UPDATE, W_COUNT
@@ -155,6 +161,8 @@ typedef struct bench_run {
 	bench_result res[BENCH_MAX_STORES];  /* by index in bench_stores */
 	/* by index in bench_stores, then round: for per-round ratios */
 	bench_result rounds[BENCH_MAX_STORES][BENCH_MAX_REPS];
+	/* by duel, round, then side: a duel's figures, for its ratios */
+	bench_result duels[BENCH_NDUELS][BENCH_MAX_REPS][2];
 } bench_run;
 
 extern const char *const bench_wnames[W_COUNT];
@@ -184,5 +192,23 @@ extern const size_t bench_nround_order;
 int bench_run_rounds(bench_run *run, bench_inputs *in, const int *selected);
 /* Remove every file of the (flat) folder dir, and dir too if rmdir_too. */
 void bench_clear_dir(const char *dir, int rmdir_too);
+/* Run fn(arg, out) in a child process and read out[0..n) back from it;
+ * -1 if fn failed or the child died. */
+int bench_in_child(int (*fn)(const void *arg, bench_result *out),
+                   const void *arg, bench_result *out, size_t n);
+/* Gets of idx[0..m) (commit 0) or commits of c's [first, first + m)
+ * (commit 1) on s's handle h, split over nt threads; seconds of wall
+ * time, or -1. */
+double bench_run_threads(const bench_store *s, void *h, int nt, int commit,
+                         const bench_data *d, const uint32_t *idx,
+                         size_t first, size_t m);
+
+/* ---- duels (duel.c) ----------------------------------------------------- */
+
+/* One round of duel a/b in a child process: both stores loaded twice,
+ * A B B A, then every other timed workload run on both in alternate
+ * blocks; out[0] and out[1] get a's and b's ops/s. */
+void bench_run_duel(const bench_store *a, const bench_store *b,
+                    const bench_inputs *in, bench_result out[2]);
 
 #endif /* KVBENCH_H */

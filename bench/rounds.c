@@ -142,9 +142,7 @@ static void *job_main(void *arg)
 	return NULL;
 }
 
-/* Run gets of idx[0..m) (commit 0) or commits of c's [first, first + m)
- * (commit 1) split over nt threads; seconds of wall time, or -1. */
-static double run_threads(const bench_store *s, void *h, int nt,
+double bench_run_threads(const bench_store *s, void *h, int nt,
                           int commit, const bench_data *d,
                           const uint32_t *idx, size_t first, size_t m)
 {
@@ -198,8 +196,9 @@ static int rate(double *out, const bench_store *s, void *h,
                 const bench_inputs *in, int nt, int commit, size_t first)
 {
 	size_t m = commit ? in->nc : in->ng;
-	double sec = commit ? run_threads(s, h, nt, 1, in->c, NULL, first, m)
-	                    : run_threads(s, h, nt, 0, in->d, in->gidx, 0, m);
+	double sec = commit
+		? bench_run_threads(s, h, nt, 1, in->c, NULL, first, m)
+		: bench_run_threads(s, h, nt, 0, in->d, in->gidx, 0, m);
 
 	if (sec < 0)
 		return -1;
@@ -325,41 +324,58 @@ static int run_store(const bench_store *s, const bench_inputs *in,
 	return rc;
 }
 
-/* Run one round of the store in a child and read its figures back
- * through a pipe. */
-static void run_child(const bench_store *s, const bench_inputs *in,
-                      bench_result *r)
+int bench_in_child(int (*fn)(const void *arg, bench_result *out),
+                   const void *arg, bench_result *out, size_t n)
 {
-	int p[2], status;
+	size_t size = n * sizeof *out;
+	int p[2], status, failed = 1;
 	pid_t pid;
-	double t0 = bench_now();
 
-	memset(r, 0, sizeof *r);
-	r->ran = 1;
-	r->failed = 1;
+	memset(out, 0, size);
 	fflush(NULL);
 	if (pipe(p) != 0 || (pid = fork()) < 0) {
-		fprintf(stderr, "kvbench: %s: %s\n", s->name, strerror(errno));
-		return;
+		fprintf(stderr, "kvbench: %s\n", strerror(errno));
+		return -1;
 	}
 	if (pid == 0) {
-		bench_result mine;
 		close(p[0]);
-		memset(&mine, 0, sizeof mine);
-		mine.ran = 1;
-		mine.failed = run_store(s, in, &mine) != 0;
-		if (write(p[1], &mine, sizeof mine) != (ssize_t)sizeof mine)
+		failed = fn(arg, out) != 0;
+		if (write(p[1], out, size) != (ssize_t)size)
 			_exit(1);
-		_exit(0);
+		_exit(failed);
 	}
 	close(p[1]);
-	if (read(p[0], r, sizeof *r) != (ssize_t)sizeof *r) {
-		memset(r, 0, sizeof *r);
-		r->ran = r->failed = 1;
-	}
+	if (read(p[0], out, size) == (ssize_t)size)
+		failed = 0;
 	close(p[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	return failed || !WIFEXITED(status) || WEXITSTATUS(status) ? -1 : 0;
+}
+
+typedef struct store_round {
+	const bench_store *s;
+	const bench_inputs *in;
+} store_round;
+
+static int store_child(const void *arg, bench_result *out)
+{
+	const store_round *sr = arg;
+
+	out->ran = 1;
+	return run_store(sr->s, sr->in, out);
+}
+
+/* Run one round of the store in a child and read its figures back. */
+static void run_child(const bench_store *s, const bench_inputs *in,
+                      bench_result *r)
+{
+	store_round sr = { s, in };
+	double t0 = bench_now();
+	int rc = bench_in_child(store_child, &sr, r, 1);
+
+	r->ran = 1;
+	r->failed = rc != 0;
 	r->seconds = bench_now() - t0;
 	fprintf(stderr, "kvbench: round %d/%d: %s %s in %.1f s\n",
 	        in->round + 1, in->reps, s->name,
@@ -421,14 +437,38 @@ static void combine(bench_result *r, const bench_result *round, int reps)
 	}
 }
 
-/* Rounds outer, stores inner: that is what interleaves them. */
+/* The index in bench_stores of the store called name, or -1. */
+static int store_named(const char *name)
+{
+	for (size_t i = 0; i < bench_nstores; i++)
+		if (!strcmp(bench_stores[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* Duel p of this round, when both its stores are selected and neither
+ * has failed; a duel that fails leaves its figures 0. */
+static void duel_round(bench_run *run, const bench_inputs *in,
+                       const int *selected, size_t p)
+{
+	int a = store_named(bench_duels[p][0]), b = store_named(bench_duels[p][1]);
+
+	if (a < 0 || b < 0 || !selected[a] || !selected[b] ||
+	    run->rounds[a][in->round].failed || run->rounds[b][in->round].failed)
+		return;
+	bench_run_duel(&bench_stores[a], &bench_stores[b], in,
+	               run->duels[p][in->round]);
+}
+
+/* Rounds outer, stores inner: that is what interleaves them.  Each round
+ * ends with the duels of its pairs. */
 int bench_run_rounds(bench_run *run, bench_inputs *in, const int *selected)
 {
 	size_t order[BENCH_MAX_STORES];
 	size_t n = order_stores(order);
 	int failed = 0;
 
-	for (in->round = 0; in->round < in->reps; in->round++)
+	for (in->round = 0; in->round < in->reps; in->round++) {
 		for (size_t i = 0; i < n; i++) {
 			size_t s = order[i];
 			bench_result *r = &run->rounds[s][in->round];
@@ -441,6 +481,9 @@ int bench_run_rounds(bench_run *run, bench_inputs *in, const int *selected)
 			}
 			run_child(&bench_stores[s], in, r);
 		}
+		for (size_t p = 0; p < BENCH_NDUELS; p++)
+			duel_round(run, in, selected, p);
+	}
 	for (size_t s = 0; s < bench_nstores; s++)
 		if (selected[s]) {
 			combine(&run->res[s], run->rounds[s], in->reps);
