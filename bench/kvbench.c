@@ -16,13 +16,15 @@
  * The run makes REPS rounds.  A round runs every store once, each in a
  * child process of its own (so that its peak RSS and heap are its own)
  * that loads the store and runs one repetition of every workload; each
- * libkv store runs right before the raw store it is compared with.  The
- * machine's speed drifts over minutes, and this way both halves of a
- * ratio are measured seconds apart.  Each figure is the median over the
+ * libkv store runs right before the raw store it is compared with.  Then
+ * each libkv store duels its raw backend (duel.c): one child runs both,
+ * alternating them block by block, so that the machine's drift weighs on
+ * both halves of their ratios alike.  Each figure is the median over the
  * rounds, in ops/s.  report.c prints the tables, the ratios
  * libkv/alternative (of the medians, and the median of the per-round
- * ratios, which decides a target), the targets of issue 8, and "TSV\t"
- * lines.  The stores live in a temporary folder removed at the end.
+ * ratios, the duel's where there is one, which decides a target), the
+ * targets of issue 8, and "TSV\t" lines.  The stores live in a temporary
+ * folder removed at the end.
  */
 #include "kvbench.h"
 
@@ -221,10 +223,11 @@ static const char help_text[] =
 	"then the figures as TSV lines.\n\n"
 	"The run makes REPS rounds.  A round runs every store once, each in a "
 	"child\nprocess that loads a fresh store and runs one repetition of "
-	"every workload,\neach libkv store right before the raw store it is "
-	"compared with, so that\nthe two halves of a ratio are measured seconds "
-	"apart.  A figure is the\nmedian over the rounds; a target is met when "
-	"the median of its per-round\nratios meets it.\n\n"
+	"every workload;\nthen a duel for each libkv store and its raw backend: "
+	"one child loads\nboth (A B B A) and runs every other workload on both "
+	"in alternate blocks.\nA figure is the median over the rounds; a target "
+	"is met when the median\nof its per-round ratios (the duel's, where the "
+	"stores had one) meets it.\n\n"
 	"  -n N             records (default 1000000)\n"
 	"  -r REPS          rounds (default 3, at most " STR(BENCH_MAX_REPS) ")\n"
 	"  -c COMMITS       durable commits per round, from one thread and from "

@@ -5,9 +5,10 @@
  * tab-separated "TSV" lines (N, kind, name, workload, value[, extra]) for
  * bench/chart.gp and other tools.  A ratio is given two ways: of the two
  * stores' medians over the rounds, and as the median of the ratios within
- * each round (kind ratio_rounds in the TSV).  The second decides a target:
- * it compares figures measured seconds apart, so the machine's drift over
- * a run cancels out of it.
+ * each round (kind ratio_rounds in the TSV), taken from the round's duel
+ * where both stores ran in one (duel.c), else from their own children.
+ * The second decides a target: it compares figures measured side by side,
+ * so the machine's drift over a run cancels out of it.
  */
 #include "kvbench.h"
 

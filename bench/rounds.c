@@ -1,8 +1,8 @@
 /*
  * bench/rounds.c - kvbench's measuring: the rounds, each running every
  * selected store once in a child process of its own (a fresh load, then
- * one repetition of every workload), and each store's figures over the
- * rounds.
+ * one repetition of every workload) and then the duels (duel.c), and each
+ * store's figures over the rounds.
  *
  * The machine's speed drifts over minutes (a shared VM), so a ratio whose
  * two halves ran minutes apart moves from run to run.  Within a round
