@@ -143,8 +143,8 @@ static void *job_main(void *arg)
 }
 
 double bench_run_threads(const bench_store *s, void *h, int nt,
-                          int commit, const bench_data *d,
-                          const uint32_t *idx, size_t first, size_t m)
+                         int commit, const bench_data *d,
+                         const uint32_t *idx, size_t first, size_t m)
 {
 	pthread_t tid[BENCH_MAX_THREADS];
 	job jobs[BENCH_MAX_THREADS];
@@ -451,7 +451,8 @@ static int store_named(const char *name)
 static void duel_round(bench_run *run, const bench_inputs *in,
                        const int *selected, size_t p)
 {
-	int a = store_named(bench_duels[p][0]), b = store_named(bench_duels[p][1]);
+	int a = store_named(bench_duels[p][0]);
+	int b = store_named(bench_duels[p][1]);
 
 	if (a < 0 || b < 0 || !selected[a] || !selected[b] ||
 	    run->rounds[a][in->round].failed || run->rounds[b][in->round].failed)
