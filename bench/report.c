@@ -194,6 +194,21 @@ static void print_mem(const bench_run *run)
 	       "sampled\n");
 }
 
+/* One row of the ratios table: a/b, then x[c] per column (0: none). */
+static void print_ratio_row(const char *a, const char *b, const double *x)
+{
+	char label[64];
+
+	snprintf(label, sizeof label, "%s/%s", a, b);
+	printf("%-22s", label);
+	for (size_t c = 0; c < NCOLS; c++)
+		if (x[c] > 0)
+			printf(" %10.2fx", x[c]);
+		else
+			printf(" %11s", "-");
+	printf("\n");
+}
+
 /* The duels' rows: the median of their per-round ratios. */
 static void print_duels(const bench_run *run)
 {
@@ -203,7 +218,6 @@ static void print_duels(const bench_run *run)
 		const char *a = bench_duels[p][0], *b = bench_duels[p][1];
 		double x[NCOLS];
 		int any = 0;
-		char label[64];
 		for (size_t c = 0; c < NCOLS; c++)
 			any |= (x[c] = round_ratio(run, a, cols[c], b, cols[c], 1)) > 0;
 		if (!any)
@@ -211,14 +225,7 @@ static void print_duels(const bench_run *run)
 		if (!header++)
 			printf("side by side (each round's duel: one child, the two "
 			       "stores alternating in blocks)\n");
-		snprintf(label, sizeof label, "%s/%s", a, b);
-		printf("%-22s", label);
-		for (size_t c = 0; c < NCOLS; c++)
-			if (x[c] > 0)
-				printf(" %10.2fx", x[c]);
-			else
-				printf(" %11s", "-");
-		printf("\n");
+		print_ratio_row(a, b, x);
 	}
 }
 
@@ -231,19 +238,12 @@ static void print_ratios(const bench_run *run)
 	for (size_t p = 0; p < NPAIRS; p++) {
 		const bench_result *a = result(run, pairs[p][0]);
 		const bench_result *b = result(run, pairs[p][1]);
-		char label[64];
+		double x[NCOLS];
 		if (!a || !b)
 			continue;
-		snprintf(label, sizeof label, "%s/%s", pairs[p][0], pairs[p][1]);
-		printf("%-22s", label);
-		for (size_t c = 0; c < NCOLS; c++) {
-			double x = ratio(a, cols[c], b, cols[c]);
-			if (x > 0)
-				printf(" %10.2fx", x);
-			else
-				printf(" %11s", "-");
-		}
-		printf("\n");
+		for (size_t c = 0; c < NCOLS; c++)
+			x[c] = ratio(a, cols[c], b, cols[c]);
+		print_ratio_row(pairs[p][0], pairs[p][1], x);
 	}
 	print_duels(run);
 	for (size_t p = 0; p < 2; p++) {
