@@ -400,10 +400,14 @@ static void close_backend(kv_db *db)
 	kv__schemas_free(db);
 }
 
-/* Roll back the transactions the program holds.  A write transaction of
- * another thread is left alone: its writer lock (LMDB's too) may only be
- * released by that thread, and nothing of it is committed at exit anyway.
- * Returns 1 when every transaction could be ended. */
+/* Roll back the write transaction the finalising thread holds.  Every
+ * other transaction is left to the thread using it: a write transaction's
+ * writer lock (LMDB's too) may only be released by the thread that took
+ * it, and a read transaction or iterator may have handed out borrowed
+ * bytes that its thread is reading at this moment.  Each fails with
+ * KV_EFINALIZING from now on and is released by kv_txn_abort or
+ * kv_iter_free, or with the process; nothing of it is committed.
+ * Returns 1 when no transaction is left open. */
 static int finalize_held(kv_db *db)
 {
 	unsigned long me = kv__thread_id();
@@ -413,10 +417,10 @@ static int finalize_held(kv_db *db)
 	pthread_mutex_lock(&db->held_lock);
 	for (txn = db->held; txn; txn = next) {
 		next = txn->held_next;
-		if (txn->write && atomic_load(&db->writer) != me)
-			all = 0;
-		else
+		if (txn->write && atomic_load(&db->writer) == me)
 			kv__txn_finalize(txn);
+		else
+			all = 0;
 	}
 	pthread_mutex_unlock(&db->held_lock);
 	return all;

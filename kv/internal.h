@@ -199,8 +199,9 @@ kv_status kv__db_durable(kv_db *db, unsigned long long seq);
  * notes such a commit, which covers every commit before it. */
 int kv__db_sync_alone(kv_db *db);
 void kv__db_committed_synced(kv_db *db);
-/* db.c: close db's backend for finalisation: roll back held
- * transactions, flush, close.  The handle itself stays for kv_db_close. */
+/* db.c: close db's backend for finalisation: roll back this thread's
+ * write transaction, flush, and close unless transactions are still held
+ * (finalize_held).  The handle itself stays for kv_db_close. */
 void kv__db_finalize(kv_db *db);
 
 /* lifecycle.c.  Every public call that reaches a backend holds a guard

@@ -596,6 +596,76 @@ START_TEST(test_lifecycle__thread_txn_at_exit)
 }
 END_TEST
 
+/* A thread holding bytes an iterator and a read transaction handed out
+ * while another thread shuts libkv down: step 1, it has them; step 2,
+ * shutdown has returned. */
+static atomic_int reader_step;
+
+static void *reader_main(void *arg)
+{
+	kv_db *db = arg;
+	kv_iter *it = NULL;
+	kv_txn *rt = NULL;
+	const void *k = NULL, *v = NULL, *tv = NULL;
+	size_t kl = 0, vl = 0, tvl = 0;
+
+	C_OK(db, kv_iter_new(&it, db, NULL, "b/", 2));
+	C_OK(db, kv_iter_next(it, &k, &kl, &v, &vl));
+	C_OK(db, kv_txn_begin(&rt, db, KV_TXN_READONLY));
+	C_OK(db, kv_txn_get(&tv, &tvl, rt, "b/07", 4));
+	atomic_store(&reader_step, 1);
+	while (atomic_load(&reader_step) != 2)
+		nap_ms(1);
+	/* Borrowed bytes stay valid until this thread's next call. */
+	C_TRUE(kl == 4 && !memcmp(k, "b/00", 4) && vl == 6 &&
+	               !memcmp(v, "v:b/00", 6),
+	       "the iterator's entry changed under shutdown");
+	C_TRUE(tvl == 6 && !memcmp(tv, "v:b/07", 6),
+	       "the read transaction's value changed under shutdown");
+	C_FIN(kv_iter_next(it, &k, &kl, NULL, NULL));
+	C_FIN(kv_txn_get(&tv, &tvl, rt, "b/08", 4));
+	kv_iter_free(it);
+	kv_txn_abort(rt);
+	return NULL;
+}
+
+static void child_reader_at_shutdown(void *arg)
+{
+	kv_db *db = child_open(NULL);
+	pthread_t th;
+	char key[16];
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 20; i++) {
+		snprintf(key, sizeof key, "b/%02d", i);
+		C_OK(db, put_acked(db, key));
+	}
+	if (pthread_create(&th, NULL, reader_main, db) != 0) {
+		child_fail(__LINE__, "pthread_create failed");
+		return;
+	}
+	for (i = 0; i < 20000 && atomic_load(&reader_step) != 1; i++)
+		nap_ms(1);
+	C_OK(NULL, kv_shutdown());
+	atomic_store(&reader_step, 2);
+	pthread_join(th, NULL);
+	C_OK(NULL, kv_db_close(db));
+	say("R done");
+}
+
+START_TEST(test_lifecycle__thread_reading_at_shutdown)
+{
+	kv_db *db;
+
+	run_child(child_reader_at_shutdown, NULL, "R done");
+	db = kvt_open(KV_OPEN_READWRITE);
+	ck_assert_uint_eq(expect_acked(db, &the_kid), 20);
+	expect_clean(db, 20);
+	kvt_close(db);
+}
+END_TEST
+
 static int list_fn(const char *name, unsigned int version,
                    const char *prefix, void *payload)
 {
@@ -1003,6 +1073,7 @@ static void populate(Suite *s)
 	tcase_add_test(tc, test_lifecycle__atexit_after_finalise);
 	tcase_add_test(tc, test_lifecycle__thread_writes_at_exit);
 	tcase_add_test(tc, test_lifecycle__thread_txn_at_exit);
+	tcase_add_test(tc, test_lifecycle__thread_reading_at_shutdown);
 	tcase_add_test(tc, test_lifecycle__calls_after_shutdown);
 	tcase_add_test(tc, test_lifecycle__ndbm_after_shutdown);
 

@@ -7,15 +7,19 @@
  *   1. runs the shutdown hooks, last registered first; they may still read
  *      and write stores, from any thread;
  *   2. then waits (up to a few seconds) for calls in progress on other
- *      threads to return, rolls back every open transaction, makes batched
- *      commits durable and closes every open store.  Everything committed
- *      stays committed.
+ *      threads to return, rolls back the calling thread's write
+ *      transaction, makes batched commits durable and closes every store
+ *      that no transaction or iterator holds.  Everything committed stays
+ *      committed; nothing of a transaction still open is.
  * From then on every call, from any thread -- an atexit handler registered
  * before libkv's, a C++ static destructor, a thread still running while
  * main returns -- fails with KV_EFINALIZING instead of crashing.  The
- * destructors (kv_db_close, kv_txn_abort, kv_iter_free) still free what
- * they are given, without closing anything twice, and kv_db_close then
- * returns KV_OK.
+ * transactions and iterators left open keep the bytes they handed out
+ * valid, so that a thread reading them as finalisation runs reads on
+ * safely; the next call on one fails.  The destructors (kv_db_close,
+ * kv_txn_abort, kv_iter_free) still free what they are given, without
+ * closing anything twice: kv_db_close closes a store finalisation left
+ * open once its transactions and iterators are freed, and returns KV_OK.
  *
  * Fork: a child process that uses a handle its parent opened gets
  * KV_EFORKED and the store is left untouched (LMDB and SQLite handles must
