@@ -648,6 +648,8 @@ static void child_reader_at_shutdown(void *arg)
 	for (i = 0; i < 20000 && atomic_load(&reader_step) != 1; i++)
 		nap_ms(1);
 	C_OK(NULL, kv_shutdown());
+	/* The store stays open, and the handle allocated, for the reader. */
+	C_RC(NULL, kv_db_close(db), KV_EBUSY);
 	atomic_store(&reader_step, 2);
 	pthread_join(th, NULL);
 	C_OK(NULL, kv_db_close(db));

@@ -18,8 +18,9 @@
  * valid, so that a thread reading them as finalisation runs reads on
  * safely; the next call on one fails.  The destructors (kv_db_close,
  * kv_txn_abort, kv_iter_free) still free what they are given, without
- * closing anything twice: kv_db_close closes a store finalisation left
- * open once its transactions and iterators are freed, and returns KV_OK.
+ * closing anything twice, and kv_db_close then returns KV_OK; on a store
+ * finalisation left open it closes the store, and says KV_EBUSY (freeing
+ * nothing) while a transaction or iterator of it is still open.
  *
  * Fork: a child process that uses a handle its parent opened gets
  * KV_EFORKED and the store is left untouched (LMDB and SQLite handles must
