@@ -255,7 +255,6 @@ static kv_status db_new(kv_db **out, const char *path,
 	pthread_cond_init(&db->flush_cond, NULL);
 	pthread_mutex_init(&db->sync_lock, NULL);
 	pthread_cond_init(&db->sync_cond, NULL);
-	pthread_mutex_init(&db->held_lock, NULL);
 	pthread_mutex_init(&db->group_lock, NULL);
 	*out = db;
 	return KV_OK;
@@ -271,7 +270,6 @@ static void db_free(kv_db *db)
 		pthread_cond_destroy(&db->flush_cond);
 		pthread_mutex_destroy(&db->sync_lock);
 		pthread_cond_destroy(&db->sync_cond);
-		pthread_mutex_destroy(&db->held_lock);
 		pthread_mutex_destroy(&db->group_lock);
 	}
 	db->magic = KV__DEAD_MAGIC;
@@ -406,24 +404,19 @@ static void close_backend(kv_db *db)
  * it, and a read transaction or iterator may have handed out borrowed
  * bytes that its thread is reading at this moment.  Each fails with
  * KV_EFINALIZING from now on and is released by kv_txn_abort or
- * kv_iter_free, or with the process; nothing of it is committed.
- * Returns 1 when no transaction is left open. */
+ * kv_iter_free, or with the process; nothing of it is committed.  Calls
+ * in progress have returned, so the open transactions are the program's.
+ * Returns 1 when none is left open. */
 static int finalize_held(kv_db *db)
 {
-	unsigned long me = kv__thread_id();
-	kv_txn *txn, *next;
-	int all = 1;
+	int left = atomic_load(&db->open_txns);
 
-	pthread_mutex_lock(&db->held_lock);
-	for (txn = db->held; txn; txn = next) {
-		next = txn->held_next;
-		if (txn->write && atomic_load(&db->writer) == me)
-			kv__txn_finalize(txn);
-		else
-			all = 0;
+	/* Only this thread sets held_write while it is the writer. */
+	if (atomic_load(&db->writer) == kv__thread_id() && db->held_write) {
+		kv__txn_finalize(db->held_write);
+		left--; /* its kv_txn stays, counted, until kv_txn_abort */
 	}
-	pthread_mutex_unlock(&db->held_lock);
-	return all;
+	return left == 0;
 }
 
 void kv__db_finalize(kv_db *db)

@@ -81,10 +81,10 @@ struct kv_db {
 	atomic_int finalized;       /* 1: being finalised, 2: done */
 	atomic_int env_closed;      /* finalisation closed the backend */
 	struct kv_db *open_prev, *open_next;
-	/* Transactions the program holds (kv_txn_begin, iterators' own
-	 * snapshots): finalisation rolls them back. */
-	pthread_mutex_t held_lock;
-	struct kv_txn *held;
+	/* The write transaction the program holds (kv_txn_begin), which
+	 * finalisation rolls back when the finalising thread holds it; set
+	 * and cleared by the thread that holds the writer lock. */
+	struct kv_txn *held_write;
 
 	/* group.c: autocommitted writes waiting to be committed together;
 	 * the head of the queue leads the next batch. */
@@ -107,9 +107,7 @@ struct kv_txn {
 	uint64_t digest_sum;
 	int64_t digest_count;
 	int digest_dirty;
-	int held;                   /* on db->held */
 	int local;                  /* caller's memory (kv__txn_begin_in) */
-	struct kv_txn *held_prev, *held_next;
 };
 
 struct kv_iter {
@@ -200,8 +198,8 @@ kv_status kv__db_durable(kv_db *db, unsigned long long seq);
 int kv__db_sync_alone(kv_db *db);
 void kv__db_committed_synced(kv_db *db);
 /* db.c: close db's backend for finalisation: roll back this thread's
- * write transaction, flush, and close unless transactions are still held
- * (finalize_held).  The handle itself stays for kv_db_close. */
+ * write transaction, flush, and close unless the program still holds
+ * transactions or iterators.  The handle itself stays for kv_db_close. */
 void kv__db_finalize(kv_db *db);
 
 /* lifecycle.c.  Every public call that reaches a backend holds a guard
@@ -237,9 +235,8 @@ kv_status kv__lifecycle_add(kv_db *db);
  * close the backend, 0 when finalisation has (or is about to). */
 int kv__lifecycle_remove(kv_db *db);
 
-/* txn.c: keep track of a transaction the program holds, and end one for
- * finalisation (rolled back; the kv_txn stays for kv_txn_abort). */
-void kv__txn_hold(kv_txn *txn);
+/* txn.c: roll back db->held_write for finalisation; the kv_txn stays for
+ * kv_txn_abort. */
 void kv__txn_finalize(kv_txn *txn);
 
 /* warnings.c: around fork() (phase 0 before, 1 in the parent after,

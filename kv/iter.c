@@ -117,8 +117,6 @@ kv_status kv_iter_new(kv_iter **out, kv_db *db, kv_txn *txn,
 	it->db = db;
 	if (!txn && (rc = kv__txn_begin(&it->own, db, 0)))
 		goto fail;
-	if (it->own)
-		kv__txn_hold(it->own);
 	it->txn = txn ? txn : it->own;
 	it->next = it->txn->iters;
 	it->txn->iters = it;

@@ -6,10 +6,8 @@
  * a second write transaction on the same thread fails instead of
  * deadlocking.  Read transactions take no core lock at all.
  *
- * Transactions the program holds between calls (kv_txn_begin, iterators'
- * own snapshots) are listed on db->held so that finalisation can roll
- * them back; ending one takes held_lock, since finalisation may be ending
- * it at that moment.
+ * The write transaction the program holds between calls (kv_txn_begin)
+ * is db->held_write, so that finalisation on its thread can roll it back.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -140,48 +138,15 @@ kv_status kv__txn_begin(kv_txn **out, kv_db *db, int write)
 	return KV_OK;
 }
 
-/* Take txn off db->held; under held_lock. */
-static void unhold(kv_txn *txn)
-{
-	kv_db *db = txn->db;
-
-	if (!txn->held)
-		return;
-	if (txn->held_prev)
-		txn->held_prev->held_next = txn->held_next;
-	else
-		db->held = txn->held_next;
-	if (txn->held_next)
-		txn->held_next->held_prev = txn->held_prev;
-	txn->held = 0;
-}
-
-void kv__txn_hold(kv_txn *txn)
-{
-	kv_db *db = txn->db;
-
-	pthread_mutex_lock(&db->held_lock);
-	txn->held_prev = NULL;
-	txn->held_next = db->held;
-	if (db->held)
-		db->held->held_prev = txn;
-	db->held = txn;
-	txn->held = 1;
-	pthread_mutex_unlock(&db->held_lock);
-}
-
 /* Release what every ended transaction holds; its backend txn is gone.
- * In a forked child the locks and lists are the parent's: left alone. */
+ * In a forked child the writer lock is the parent's: left alone. */
 static void txn_release(kv_txn *txn)
 {
 	kv_db *db = txn->db;
 	int own_process = db->fork_gen == kv__fork_gen();
 
-	if (txn->held && own_process) {
-		pthread_mutex_lock(&db->held_lock);
-		unhold(txn);
-		pthread_mutex_unlock(&db->held_lock);
-	}
+	if (txn->write && db->held_write == txn)
+		db->held_write = NULL;
 	if (txn->write && own_process)
 		writer_unlock(db);
 	atomic_fetch_sub(&db->open_txns, 1);
@@ -193,19 +158,13 @@ static void txn_release(kv_txn *txn)
 void kv__txn_end(kv_txn *txn)
 {
 	kv_db *db = txn->db;
-	/* Finalisation may be ending a held transaction at this moment. */
-	int lock = txn->held && db->fork_gen == kv__fork_gen();
 
-	if (lock)
-		pthread_mutex_lock(&db->held_lock);
 	kv__iter_detach_all(txn);
 	if (txn->bt && kv__db_usable(db))
 		db->be->txn_abort(txn->bt);
 	else if (txn->bt)
 		kv__keep(txn->bt); /* the parent's, in a forked child */
 	txn->bt = NULL;
-	if (lock)
-		pthread_mutex_unlock(&db->held_lock);
 	txn_release(txn);
 }
 
@@ -214,10 +173,9 @@ void kv__txn_finalize(kv_txn *txn)
 	kv__iter_detach_all(txn);
 	txn->db->be->txn_abort(txn->bt);
 	txn->bt = NULL;
-	if (txn->write)
-		writer_unlock(txn->db);
+	txn->db->held_write = NULL;
+	writer_unlock(txn->db);
 	txn->write = 0;
-	unhold(txn);
 }
 
 kv_status kv_txn_begin(kv_txn **out, kv_db *db, unsigned int flags)
@@ -236,7 +194,8 @@ kv_status kv_txn_begin(kv_txn **out, kv_db *db, unsigned int flags)
 	if ((rc = kv__txn_begin(out, db, !(flags & KV_TXN_READONLY))))
 		return rc;
 	(*out)->salvage = (flags & KV_TXN_SALVAGE) != 0;
-	kv__txn_hold(*out);
+	if ((*out)->write)
+		db->held_write = *out;
 	return KV_OK;
 }
 
