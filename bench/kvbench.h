@@ -77,6 +77,8 @@ typedef struct bench_store {
 
 extern const bench_store bench_stores[];
 extern const size_t bench_nstores;
+/* The index in bench_stores of the store called name, or -1. */
+int bench_store_index(const char *name);
 extern volatile unsigned bench_sink; /* keeps reads from being dropped */
 /* Touch every cache line of what a get or scan returned, as a program
  * using the record must: a zero-copy store (LMDB) otherwise never reads a

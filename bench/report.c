@@ -68,10 +68,9 @@ static const target targets[] = {
 /* The index in bench_stores of a store that ran without failing, or -1. */
 static int store_index(const bench_run *run, const char *name)
 {
-	for (size_t i = 0; i < bench_nstores; i++)
-		if (!strcmp(bench_stores[i].name, name))
-			return run->res[i].ran && !run->res[i].failed ? (int)i : -1;
-	return -1;
+	int i = bench_store_index(name);
+
+	return i >= 0 && run->res[i].ran && !run->res[i].failed ? i : -1;
 }
 
 static const bench_result *result(const bench_run *run, const char *name)

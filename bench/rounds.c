@@ -401,11 +401,11 @@ static size_t order_stores(size_t *out)
 	size_t n = 0, i, j;
 	int placed[BENCH_MAX_STORES] = { 0 };
 
-	for (j = 0; j < bench_nround_order; j++)
-		for (i = 0; i < bench_nstores; i++)
-			if (!placed[i] &&
-			    !strcmp(bench_stores[i].name, bench_round_order[j]))
-				placed[i] = 1, out[n++] = i;
+	for (j = 0; j < bench_nround_order; j++) {
+		int k = bench_store_index(bench_round_order[j]);
+		if (k >= 0 && !placed[k])
+			placed[k] = 1, out[n++] = (size_t)k;
+	}
 	for (i = 0; i < bench_nstores; i++)
 		if (!placed[i])
 			out[n++] = i;
@@ -437,22 +437,13 @@ static void combine(bench_result *r, const bench_result *round, int reps)
 	}
 }
 
-/* The index in bench_stores of the store called name, or -1. */
-static int store_named(const char *name)
-{
-	for (size_t i = 0; i < bench_nstores; i++)
-		if (!strcmp(bench_stores[i].name, name))
-			return (int)i;
-	return -1;
-}
-
 /* Duel p of this round, when both its stores are selected and neither
  * has failed; a duel that fails leaves its figures 0. */
 static void duel_round(bench_run *run, const bench_inputs *in,
                        const int *selected, size_t p)
 {
-	int a = store_named(bench_duels[p][0]);
-	int b = store_named(bench_duels[p][1]);
+	int a = bench_store_index(bench_duels[p][0]);
+	int b = bench_store_index(bench_duels[p][1]);
 
 	if (a < 0 || b < 0 || !selected[a] || !selected[b] ||
 	    run->rounds[a][in->round].failed || run->rounds[b][in->round].failed)

@@ -467,6 +467,14 @@ const bench_store bench_stores[] = {
 };
 const size_t bench_nstores = sizeof bench_stores / sizeof bench_stores[0];
 
+int bench_store_index(const char *name)
+{
+	for (size_t i = 0; i < bench_nstores; i++)
+		if (!strcmp(bench_stores[i].name, name))
+			return (int)i;
+	return -1;
+}
+
 void bench_versions(void)
 {
 	char lmdb[128];
