@@ -1,6 +1,7 @@
 /*
  * bench/duel.c - kvbench's duels: a libkv store and the raw backend under
- * it, timed side by side.
+ * it, timed side by side; and the same for the sealed store (the raw
+ * backend doing only what libkv's format asks).
  *
  * A round runs each store in a child of its own, seconds apart, and on a
  * shared machine the speed moves by a tenth from one second to the next:
@@ -20,6 +21,7 @@
 
 const char *const bench_duels[BENCH_NDUELS][2] = {
 	{ "libkv-lmdb", "raw-lmdb" }, { "libkv-sqlite", "raw-sqlite" },
+	{ "sealed-lmdb", "raw-lmdb" }, { "sealed-sqlite", "raw-sqlite" },
 };
 
 /* Operations per block: a few tenths of a second of each workload. */

@@ -27,6 +27,7 @@ typedef struct bench_data {
 #define BKEY(d, i) ((d)->keys + (d)->koff[i])
 #define BVAL(d, i) ((d)->vals + (d)->voff[i])
 #define BENCH_KEY_MAX 47
+#define BENCH_VAL_MAX 255
 
 /* Records per write transaction of a bulk load (bounds LMDB's dirty
  * pages) and gets (or record updates) per transaction. */
@@ -118,6 +119,11 @@ void bench_libkv_close(void *h);
 int bench_rlmdb_load(const char *path, const bench_data *d, size_t *timed,
                      double *seconds);
 int bench_rlmdb_open(void **h, const char *path);
+/* sealed-lmdb: raw-lmdb plus the format's work; get, scan, commits and
+ * close are raw-lmdb's, which do it on a handle of these. */
+int bench_slmdb_load(const char *path, const bench_data *d, size_t *timed,
+                     double *seconds);
+int bench_slmdb_open(void **h, const char *path);
 int bench_rlmdb_get(void *h, int slot, const bench_data *d,
                     const uint32_t *idx, size_t m);
 int bench_rlmdb_scan(void *h, size_t *count);
@@ -128,12 +134,24 @@ int bench_rlmdb_update(void *h, const bench_data *d, const uint32_t *idx,
 void bench_rlmdb_close(void *h);
 void bench_lmdb_version(char *buf, size_t size);
 
+/* seal.c: libkv's per-record format work for the sealed-* stores.  A
+ * tag is BENCH_TAG_LEN bytes; bench_seal returns -1 for a record larger
+ * than BENCH_KEY_MAX/BENCH_VAL_MAX, bench_seal_ok 1 when tag seals the
+ * record, bench_seal_sum what the tag adds to the digest. */
+#define BENCH_TAG_LEN 14
+int bench_seal(unsigned char tag[BENCH_TAG_LEN], const void *key,
+               size_t klen, const void *val, size_t vlen);
+int bench_seal_ok(const unsigned char *tag, size_t tag_len, const void *key,
+                  size_t klen, const void *val, size_t vlen);
+uint64_t bench_seal_sum(const unsigned char tag[BENCH_TAG_LEN]);
+
 /* ---- results (kvbench.c measures, report.c prints) ---------------------- */
 
-/* The duels: a libkv store and the raw backend under it, timed in one
- * child that alternates them in blocks (duel.c), so that the machine's
- * drift from second to second weighs on both halves of their ratio. */
-#define BENCH_NDUELS 2
+/* The duels: a libkv store (or a sealed one) and the raw backend under
+ * it, timed in one child that alternates them in blocks (duel.c), so that
+ * the machine's drift from second to second weighs on both halves of
+ * their ratio. */
+#define BENCH_NDUELS 4
 extern const char *const bench_duels[BENCH_NDUELS][2];
 
 enum {

@@ -388,8 +388,8 @@ static void run_child(const bench_store *s, const bench_inputs *in,
  * the raw store its ratios divide by, so that both halves of a ratio are
  * measured seconds apart, not minutes. */
 const char *const bench_round_order[] = {
-	"libkv-lmdb", "raw-lmdb", "libkv-sqlite", "raw-sqlite", "dbm.sqlite3",
-	"gdbm", "libkv-postgresql"
+	"libkv-lmdb", "raw-lmdb", "sealed-lmdb", "libkv-sqlite", "raw-sqlite",
+	"sealed-sqlite", "dbm.sqlite3", "gdbm", "libkv-postgresql"
 };
 const size_t bench_nround_order =
 	sizeof bench_round_order / sizeof bench_round_order[0];

@@ -9,6 +9,10 @@
  *                            for durable commits; the same Dict table;
  *                            one connection per thread, with a busy
  *                            timeout for writers that meet.
+ *  sealed-sqlite             raw-sqlite doing what libkv's format asks of
+ *                            it (seal.c): the tag in a kv_tag column, its
+ *                            seal checked on every read, the digest row of
+ *                            kv_meta written with every commit.
  *  dbm.sqlite3               SQLite exactly as Python 3.13's dbm.sqlite3
  *                            drives it: autocommit, REPLACE per store,
  *                            CAST(? AS BLOB), default synchronous.
@@ -46,13 +50,20 @@ void bench_use(const void *p, size_t n)
 
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 
-/* ---- SQLite: raw best practice and dbm.sqlite3 style -------------------- */
+/* ---- SQLite: raw best practice, sealed-sqlite, dbm.sqlite3 style ------- */
+
+enum sql_kind { SQL_RAW, SQL_SEALED, SQL_DBM };
 
 typedef struct rsql {
 	sqlite3 *db;
-	sqlite3_stmt *get, *put, *scan;
-	int dbm; /* dbm.sqlite3 style */
-	/* raw: the connections of thread slots 1.. (slot 0 is this one) */
+	sqlite3_stmt *get, *put, *scan, *digest;
+	enum sql_kind kind;
+	/* sealed: the sum of the seals, in the first connection; changed
+	 * inside write transactions, which SQLite serialises */
+	uint64_t digest_sum;
+	struct rsql *first;
+	/* raw, sealed: the connections of thread slots 1.. (slot 0 is this
+	 * one) */
 	struct rsql *peer[BENCH_MAX_THREADS];
 } rsql;
 
@@ -61,11 +72,26 @@ typedef struct rsql {
 #define RAW_PUT "INSERT OR REPLACE INTO Dict (key, value) VALUES (?, ?)"
 #define RAW_GET "SELECT value FROM Dict WHERE key = ?"
 #define RAW_SCAN "SELECT key, value FROM Dict ORDER BY key"
+/* sealed: libkv's layout, the tag in a column of its own and the digest
+ * in a table beside. */
+#define SEALED_TABLES SQL_TABLE "; ALTER TABLE Dict ADD COLUMN kv_tag BLOB;" \
+	" CREATE TABLE kv_meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);" \
+	" INSERT INTO kv_meta VALUES ('digest', zeroblob(8))"
+#define SEALED_PUT "INSERT INTO Dict (key, value, kv_tag) VALUES (?, ?, ?)" \
+	" ON CONFLICT (key) DO UPDATE SET value = excluded.value," \
+	" kv_tag = excluded.kv_tag"
+#define SEALED_GET "SELECT value, kv_tag FROM Dict WHERE key = ?"
+#define SEALED_SCAN "SELECT key, value, kv_tag FROM Dict ORDER BY key"
+#define SEALED_DIGEST "UPDATE kv_meta SET value = ? WHERE key = 'digest'"
 /* Lib/dbm/sqlite3.py of Python 3.13, verbatim. */
 #define DBM_PUT "REPLACE INTO Dict (key, value)" \
 	" VALUES (CAST(? AS BLOB), CAST(? AS BLOB))"
 #define DBM_GET "SELECT value FROM Dict WHERE key = CAST(? AS BLOB)"
 #define DBM_KEYS "SELECT key FROM Dict"
+
+static const char *const sql_put[] = { RAW_PUT, SEALED_PUT, DBM_PUT };
+static const char *const sql_get[] = { RAW_GET, SEALED_GET, DBM_GET };
+static const char *const sql_scan[] = { RAW_SCAN, SEALED_SCAN, DBM_KEYS };
 
 static int sql_fail(sqlite3 *db, const char *what)
 {
@@ -89,17 +115,37 @@ static void rsql_free(rsql *s)
 	sqlite3_finalize(s->get);
 	sqlite3_finalize(s->put);
 	sqlite3_finalize(s->scan);
+	sqlite3_finalize(s->digest);
 	sqlite3_close(s->db);
 	free(s);
 }
 
-static rsql *rsql_new(const char *path, int dbm)
+/* Dict (and kv_meta, sealed) in a new store. */
+static int rsql_tables(rsql *s)
+{
+	int have = 0;
+	sqlite3_stmt *q;
+
+	if (s->kind != SQL_SEALED)
+		return sql_exec(s->db, SQL_TABLE);
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE"
+	                       " name = 'kv_meta'", -1, &q, NULL) != SQLITE_OK)
+		return sql_fail(s->db, "prepare");
+	have = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return have ? 0 : sql_exec(s->db, SEALED_TABLES);
+}
+
+/* A connection to path; first: the store's first connection, or NULL for
+ * this one. */
+static rsql *rsql_new(const char *path, enum sql_kind kind, rsql *first)
 {
 	rsql *s = calloc(1, sizeof *s);
 
 	if (!s)
 		return NULL;
-	s->dbm = dbm;
+	s->kind = kind;
+	s->first = first ? first : s;
 	if (sqlite3_open_v2(path, &s->db,
 	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 	                    NULL) != SQLITE_OK) {
@@ -108,14 +154,16 @@ static rsql *rsql_new(const char *path, int dbm)
 		return NULL;
 	}
 	sqlite3_busy_timeout(s->db, 60000);
-	if (sql_exec(s->db, "PRAGMA journal_mode = wal") ||
-	    sql_exec(s->db, SQL_TABLE) ||
-	    sqlite3_prepare_v2(s->db, dbm ? DBM_PUT : RAW_PUT, -1, &s->put,
+	if (sql_exec(s->db, "PRAGMA journal_mode = wal") || rsql_tables(s) ||
+	    sqlite3_prepare_v2(s->db, sql_put[kind], -1, &s->put,
 	                       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, dbm ? DBM_GET : RAW_GET, -1, &s->get,
+	    sqlite3_prepare_v2(s->db, sql_get[kind], -1, &s->get,
 	                       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, dbm ? DBM_KEYS : RAW_SCAN, -1, &s->scan,
-	                       NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(s->db, sql_scan[kind], -1, &s->scan,
+	                       NULL) != SQLITE_OK ||
+	    (kind == SQL_SEALED &&
+	     sqlite3_prepare_v2(s->db, SEALED_DIGEST, -1, &s->digest,
+	                        NULL) != SQLITE_OK)) {
 		sql_fail(s->db, "prepare");
 		rsql_free(s);
 		return NULL;
@@ -123,28 +171,63 @@ static rsql *rsql_new(const char *path, int dbm)
 	return s;
 }
 
-/* One put with s's statement: Python binds str keys and values as text. */
+/* One put with s's statement: Python binds str keys and values as text;
+ * sealed, the record's tag goes with it. */
 static int rsql_put(rsql *s, const bench_data *d, size_t i)
 {
+	unsigned char tag[BENCH_TAG_LEN];
 	int rc;
 
-	if (s->dbm) {
+	if (s->kind == SQL_DBM) {
 		sqlite3_bind_text(s->put, 1, BKEY(d, i), d->klen[i], SQLITE_STATIC);
 		sqlite3_bind_text(s->put, 2, BVAL(d, i), d->vlen[i], SQLITE_STATIC);
 	} else {
 		sqlite3_bind_blob(s->put, 1, BKEY(d, i), d->klen[i], SQLITE_STATIC);
 		sqlite3_bind_blob(s->put, 2, BVAL(d, i), d->vlen[i], SQLITE_STATIC);
 	}
+	if (s->kind == SQL_SEALED) {
+		if (bench_seal(tag, BKEY(d, i), d->klen[i], BVAL(d, i),
+		               d->vlen[i]))
+			return sql_fail(NULL, "seal");
+		sqlite3_bind_blob(s->put, 3, tag, sizeof tag, SQLITE_STATIC);
+	}
 	rc = sqlite3_step(s->put);
 	sqlite3_reset(s->put);
-	return rc == SQLITE_DONE ? 0 : sql_fail(s->db, "put");
+	if (rc != SQLITE_DONE)
+		return sql_fail(s->db, "put");
+	if (s->kind == SQL_SEALED)
+		s->first->digest_sum += bench_seal_sum(tag);
+	return 0;
 }
 
-static int rsql_load_any(const char *path, const bench_data *d, int dbm,
-                         size_t *timed, double *seconds)
+/* Commit the transaction open on s; sealed, with the digest written
+ * first. */
+static int rsql_commit(rsql *s)
+{
+	unsigned char buf[8];
+	uint64_t sum = s->first->digest_sum;
+	int rc;
+
+	if (s->kind == SQL_SEALED) {
+		for (int i = 0; i < 8; i++)
+			buf[i] = (unsigned char)(sum >> (8 * i));
+		sqlite3_bind_blob(s->digest, 1, buf, sizeof buf, SQLITE_STATIC);
+		rc = sqlite3_step(s->digest);
+		sqlite3_reset(s->digest);
+		if (rc != SQLITE_DONE) {
+			sql_exec(s->db, "ROLLBACK");
+			return sql_fail(s->db, "digest");
+		}
+	}
+	return sql_exec(s->db, "COMMIT");
+}
+
+static int rsql_load_any(const char *path, const bench_data *d,
+                         enum sql_kind kind, size_t *timed, double *seconds)
 {
 	double t0 = bench_now();
-	rsql *s = rsql_new(path, dbm);
+	rsql *s = rsql_new(path, kind, NULL);
+	int dbm = kind == SQL_DBM;
 	size_t i = 0, cap = dbm ? min_sz(d->n, BENCH_DBM_LOAD_CAP) : d->n;
 
 	if (!s)
@@ -155,7 +238,7 @@ static int rsql_load_any(const char *path, const bench_data *d, int dbm,
 	for (; i < cap; i++) /* dbm: each put autocommits */
 		if (rsql_put(s, d, i))
 			goto fail;
-	if (!dbm && sql_exec(s->db, "COMMIT"))
+	if (!dbm && rsql_commit(s))
 		goto fail;
 	if (dbm) {
 		/* Untimed: the rest of the records, so that reads see them all. */
@@ -182,28 +265,44 @@ fail:
 static int rsql_load(const char *path, const bench_data *d, size_t *timed,
                      double *seconds)
 {
-	return rsql_load_any(path, d, 0, timed, seconds);
+	return rsql_load_any(path, d, SQL_RAW, timed, seconds);
+}
+
+static int ssql_load(const char *path, const bench_data *d, size_t *timed,
+                     double *seconds)
+{
+	return rsql_load_any(path, d, SQL_SEALED, timed, seconds);
 }
 
 static int dbm_load(const char *path, const bench_data *d, size_t *timed,
                     double *seconds)
 {
-	return rsql_load_any(path, d, 1, timed, seconds);
+	return rsql_load_any(path, d, SQL_DBM, timed, seconds);
 }
 
-static int rsql_open(void **h, const char *path)
+static int rsql_open_kind(void **h, const char *path, enum sql_kind kind)
 {
-	rsql *s = rsql_new(path, 0);
+	rsql *s = rsql_new(path, kind, NULL);
 
 	if (!s)
 		return -1;
 	for (int i = 1; i < BENCH_MAX_THREADS; i++)
-		if (!(s->peer[i] = rsql_new(path, 0))) {
+		if (!(s->peer[i] = rsql_new(path, kind, s))) {
 			rsql_free(s);
 			return -1;
 		}
 	*h = s;
 	return 0;
+}
+
+static int rsql_open(void **h, const char *path)
+{
+	return rsql_open_kind(h, path, SQL_RAW);
+}
+
+static int ssql_open(void **h, const char *path)
+{
+	return rsql_open_kind(h, path, SQL_SEALED);
 }
 
 /* The connection of a thread slot. */
@@ -214,7 +313,27 @@ static rsql *rsql_slot(rsql *s, int slot)
 
 static int dbm_open(void **h, const char *path)
 {
-	return (*h = rsql_new(path, 1)) ? 0 : -1;
+	return (*h = rsql_new(path, SQL_DBM, NULL)) ? 0 : -1;
+}
+
+/* Use the value in column col of statement q, the row of key; sealed, its
+ * seal (column col + 1) checked first. */
+static int rsql_use(rsql *s, sqlite3_stmt *q, int col, const void *key,
+                    size_t klen)
+{
+	const void *v = sqlite3_column_blob(q, col);
+	size_t vlen = (size_t)sqlite3_column_bytes(q, col);
+
+	if (s->kind == SQL_SEALED &&
+	    !bench_seal_ok(sqlite3_column_blob(q, col + 1),
+	                   (size_t)sqlite3_column_bytes(q, col + 1), key, klen,
+	                   v, vlen)) {
+		fprintf(stderr, "kvbench: sealed-sqlite: a record does not "
+		        "match its seal\n");
+		return -1;
+	}
+	bench_use(v, vlen);
+	return 0;
 }
 
 static int rsql_get1(rsql *s, const void *key, int klen, int bind_text,
@@ -232,38 +351,38 @@ static int rsql_get1(rsql *s, const void *key, int klen, int bind_text,
 		sqlite3_reset(s->get);
 		return sql_fail(s->db, "get");
 	}
-	bench_use(sqlite3_column_blob(s->get, 0),
-	          (size_t)sqlite3_column_bytes(s->get, 0));
+	rc = rsql_use(s, s->get, 0, key, (size_t)klen);
 	sqlite3_reset(s->get);
-	return 0;
+	return rc;
 }
 
 static int rsql_get(void *h, int slot, const bench_data *d,
                     const uint32_t *idx, size_t m)
 {
 	rsql *s = rsql_slot(h, slot);
+	int dbm = s->kind == SQL_DBM;
 
 	for (size_t i = 0; i < m;) {
-		size_t end = s->dbm ? m : min_sz(i + BENCH_GETS_PER_TXN, m);
-		if (!s->dbm && sql_exec(s->db, "BEGIN"))
+		size_t end = dbm ? m : min_sz(i + BENCH_GETS_PER_TXN, m);
+		if (!dbm && sql_exec(s->db, "BEGIN"))
 			return -1;
 		for (; i < end; i++) {
 			uint32_t j = idx[i];
-			if (rsql_get1(s, BKEY(d, j), d->klen[j], s->dbm,
+			if (rsql_get1(s, BKEY(d, j), d->klen[j], dbm,
 			              d->vlen[j])) {
-				if (!s->dbm)
+				if (!dbm)
 					sql_exec(s->db, "ROLLBACK");
 				return -1;
 			}
 		}
-		if (!s->dbm && sql_exec(s->db, "COMMIT"))
+		if (!dbm && sql_exec(s->db, "COMMIT"))
 			return -1;
 	}
 	return 0;
 }
 
-/* raw: one ordered SELECT; dbm: `for k in db: db[k]` (keys, then a lookup
- * of each, all autocommit). */
+/* raw, sealed: one ordered SELECT; dbm: `for k in db: db[k]` (keys, then
+ * a lookup of each, all autocommit). */
 static int rsql_scan(void *h, size_t *count)
 {
 	rsql *s = h;
@@ -273,16 +392,13 @@ static int rsql_scan(void *h, size_t *count)
 	while ((rc = sqlite3_step(s->scan)) == SQLITE_ROW) {
 		const void *k = sqlite3_column_blob(s->scan, 0);
 		int kl = sqlite3_column_bytes(s->scan, 0);
-		if (s->dbm) {
-			if (rsql_get1(s, k, kl, 0, 0)) {
-				sqlite3_reset(s->scan);
-				return -1;
-			}
-		} else {
-			bench_use(k, (size_t)kl);
-			bench_use(sqlite3_column_blob(s->scan, 1),
-			          (size_t)sqlite3_column_bytes(s->scan, 1));
+		if (s->kind == SQL_DBM ? rsql_get1(s, k, kl, 0, 0)
+		                       : rsql_use(s, s->scan, 1, k, (size_t)kl)) {
+			sqlite3_reset(s->scan);
+			return -1;
 		}
+		if (s->kind != SQL_DBM)
+			bench_use(k, (size_t)kl);
 		if (++c % BENCH_SAMPLE_EVERY == 0)
 			bench_mem_sample();
 	}
@@ -293,17 +409,30 @@ static int rsql_scan(void *h, size_t *count)
 	return 0;
 }
 
+/* raw, dbm: each put autocommits; sealed: a transaction with the digest.
+ * raw, sealed: every commit synced; dbm.sqlite3 keeps SQLite's default. */
 static int rsql_commits(void *h, int slot, const bench_data *d,
                         size_t first, size_t m)
 {
 	rsql *s = rsql_slot(h, slot);
 
-	/* raw: every commit synced; dbm.sqlite3 keeps SQLite's default. */
-	if (!s->dbm && sql_exec(s->db, "PRAGMA synchronous = FULL"))
+	if (s->kind != SQL_DBM && sql_exec(s->db, "PRAGMA synchronous = FULL"))
 		return -1;
-	for (size_t i = 0; i < m; i++)
-		if (rsql_put(s, d, first + i))
+	for (size_t i = 0; i < m; i++) {
+		if (s->kind != SQL_SEALED) {
+			if (rsql_put(s, d, first + i))
+				return -1;
+			continue;
+		}
+		if (sql_exec(s->db, "BEGIN IMMEDIATE"))
 			return -1;
+		if (rsql_put(s, d, first + i)) {
+			sql_exec(s->db, "ROLLBACK");
+			return -1;
+		}
+		if (rsql_commit(s))
+			return -1;
+	}
 	return 0;
 }
 
@@ -455,6 +584,11 @@ const bench_store bench_stores[] = {
 	{ "raw-sqlite", rsql_load, rsql_open, rsql_get, NULL, rsql_scan,
 	  rsql_commits, NULL, NULL, rsql_close, 1,
 	  "raw-sqlite: one connection per thread (busy timeout for writers)" },
+	{ "sealed-lmdb", bench_slmdb_load, bench_slmdb_open, bench_rlmdb_get,
+	  NULL, bench_rlmdb_scan, bench_rlmdb_commits, NULL, NULL,
+	  bench_rlmdb_close, 1, NULL },
+	{ "sealed-sqlite", ssql_load, ssql_open, rsql_get, NULL, rsql_scan,
+	  rsql_commits, NULL, NULL, rsql_close, 1, NULL },
 	{ "dbm.sqlite3", dbm_load, dbm_open, rsql_get, NULL, rsql_scan,
 	  rsql_commits, NULL, NULL, rsql_close, 0,
 	  "dbm.sqlite3: bulk load timed on the first min(N, 20000) autocommitted"

@@ -13,6 +13,11 @@
  *                            record updates are mdb_get, json_loadb, one
  *                            field set, json_dumps, mdb_put (jansson, the
  *                            JSON library libkv uses).
+ *  sealed-lmdb               raw-lmdb doing what libkv's format asks of
+ *                            it (seal.c): each value framed behind its
+ *                            tag in a "data" database, its seal checked
+ *                            on every read, the digest written to "meta"
+ *                            with every commit.
  */
 #include "kvbench.h"
 
@@ -289,11 +294,13 @@ void bench_libkv_close(void *h)
 		kv_fail("kv_db_close", st, NULL);
 }
 
-/* ---- raw LMDB ----------------------------------------------------------- */
+/* ---- raw LMDB, and sealed-lmdb ------------------------------------------ */
 
 typedef struct rlmdb {
 	MDB_env *env;
-	MDB_dbi dbi;
+	MDB_dbi dbi, meta;
+	int sealed;      /* sealed-lmdb: "data" and "meta", records framed */
+	uint64_t digest; /* sealed: the sum of the seals, changed by writers */
 	/* One read transaction per thread slot, reset between uses. */
 	MDB_txn *rtxn[BENCH_MAX_THREADS];
 } rlmdb;
@@ -311,6 +318,7 @@ static int rlmdb_env(MDB_env **env, const char *path)
 	if ((rc = mdb_env_create(env)) != 0)
 		return mdb_fail("mdb_env_create", rc);
 	if ((rc = mdb_env_set_mapsize(*env, (size_t)1 << 36)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(*env, 2)) != 0 ||
 	    (rc = mdb_env_open(*env, path, MDB_NOSUBDIR | MDB_NOTLS, 0600)) != 0) {
 		mdb_env_close(*env);
 		return mdb_fail("mdb_env_open", rc);
@@ -318,46 +326,128 @@ static int rlmdb_env(MDB_env **env, const char *path)
 	return 0;
 }
 
-int bench_rlmdb_load(const char *path, const bench_data *d, size_t *timed,
-                     double *seconds)
+/* Open r's databases in txn (flags MDB_CREATE while loading). */
+static int rlmdb_dbis(rlmdb *r, MDB_txn *txn, unsigned int flags)
 {
-	MDB_env *env;
-	MDB_dbi dbi;
+	int rc = mdb_dbi_open(txn, r->sealed ? "data" : NULL, flags, &r->dbi);
+
+	if (rc == 0 && r->sealed)
+		rc = mdb_dbi_open(txn, "meta", flags, &r->meta);
+	return rc;
+}
+
+/* One put; sealed, the value framed as libkv frames it (a length byte,
+ * the tag, the value), written in place through MDB_RESERVE. */
+static int rlmdb_put(rlmdb *r, MDB_txn *txn, const void *key, size_t klen,
+                     const void *val, size_t vlen)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	unsigned char tag[BENCH_TAG_LEN], *p;
+	int rc;
+
+	if (!r->sealed)
+		return mdb_put(txn, r->dbi, &k, &v, 0);
+	if (bench_seal(tag, key, klen, val, vlen))
+		return MDB_BAD_VALSIZE;
+	v.mv_size = 1 + BENCH_TAG_LEN + vlen;
+	if ((rc = mdb_put(txn, r->dbi, &k, &v, MDB_RESERVE)) != 0)
+		return rc;
+	p = v.mv_data;
+	p[0] = BENCH_TAG_LEN;
+	memcpy(p + 1, tag, BENCH_TAG_LEN);
+	memcpy(p + 1 + BENCH_TAG_LEN, val, vlen);
+	r->digest += bench_seal_sum(tag);
+	return 0;
+}
+
+/* Commit txn; sealed, with the digest written first.  Ends txn. */
+static int rlmdb_commit(rlmdb *r, MDB_txn *txn)
+{
+	unsigned char buf[8];
+	MDB_val k = { 6, "digest" }, v = { sizeof buf, buf };
+	int rc;
+
+	if (r->sealed) {
+		for (int i = 0; i < 8; i++)
+			buf[i] = (unsigned char)(r->digest >> (8 * i));
+		if ((rc = mdb_put(txn, r->meta, &k, &v, 0)) != 0) {
+			mdb_txn_abort(txn);
+			return rc;
+		}
+	}
+	return mdb_txn_commit(txn);
+}
+
+/* The value of record k as read: sealed, unframed once its seal checks;
+ * -1 when it does not. */
+static int rlmdb_value(const rlmdb *r, const MDB_val *k, MDB_val *v)
+{
+	const unsigned char *p = v->mv_data;
+	size_t frame = 1 + BENCH_TAG_LEN;
+
+	if (!r->sealed)
+		return 0;
+	if (v->mv_size < frame || p[0] != BENCH_TAG_LEN ||
+	    !bench_seal_ok(p + 1, p[0], k->mv_data, k->mv_size, p + frame,
+	                   v->mv_size - frame)) {
+		fprintf(stderr, "kvbench: sealed-lmdb: a record does not match "
+		        "its seal\n");
+		return -1;
+	}
+	v->mv_data = (void *)(p + frame);
+	v->mv_size -= frame;
+	return 0;
+}
+
+static int rlmdb_load(const char *path, const bench_data *d, int sealed,
+                      size_t *timed, double *seconds)
+{
+	rlmdb r = { .sealed = sealed };
 	int rc;
 	double t0 = bench_now();
 
-	if (rlmdb_env(&env, path))
+	if (rlmdb_env(&r.env, path))
 		return -1;
 	for (size_t i = 0; i < d->n;) {
 		size_t end = min_sz(i + BENCH_LOAD_CHUNK, d->n);
 		MDB_txn *txn;
-		if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
+		if ((rc = mdb_txn_begin(r.env, NULL, 0, &txn)) != 0)
 			goto fail;
-		if ((rc = mdb_dbi_open(txn, NULL, 0, &dbi)) != 0) {
+		if ((rc = rlmdb_dbis(&r, txn, MDB_CREATE)) != 0) {
 			mdb_txn_abort(txn);
 			goto fail;
 		}
-		for (; i < end; i++) {
-			MDB_val k = { d->klen[i], BKEY(d, i) };
-			MDB_val v = { d->vlen[i], BVAL(d, i) };
-			if ((rc = mdb_put(txn, dbi, &k, &v, 0)) != 0) {
+		for (; i < end; i++)
+			if ((rc = rlmdb_put(&r, txn, BKEY(d, i), d->klen[i],
+			                    BVAL(d, i), d->vlen[i])) != 0) {
 				mdb_txn_abort(txn);
 				goto fail;
 			}
-		}
-		if ((rc = mdb_txn_commit(txn)) != 0)
+		if ((rc = rlmdb_commit(&r, txn)) != 0)
 			goto fail;
 	}
-	mdb_env_close(env);
+	mdb_env_close(r.env);
 	*seconds = bench_now() - t0;
 	*timed = d->n;
 	return 0;
 fail:
-	mdb_env_close(env);
+	mdb_env_close(r.env);
 	return mdb_fail("bulk load", rc);
 }
 
-int bench_rlmdb_open(void **h, const char *path)
+int bench_rlmdb_load(const char *path, const bench_data *d, size_t *timed,
+                     double *seconds)
+{
+	return rlmdb_load(path, d, 0, timed, seconds);
+}
+
+int bench_slmdb_load(const char *path, const bench_data *d, size_t *timed,
+                     double *seconds)
+{
+	return rlmdb_load(path, d, 1, timed, seconds);
+}
+
+static int rlmdb_open(void **h, const char *path, int sealed)
 {
 	rlmdb *r = calloc(1, sizeof *r);
 	MDB_txn *txn;
@@ -365,12 +455,13 @@ int bench_rlmdb_open(void **h, const char *path)
 
 	if (!r)
 		return -1;
+	r->sealed = sealed;
 	if (rlmdb_env(&r->env, path)) {
 		free(r);
 		return -1;
 	}
 	if ((rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn)) != 0 ||
-	    (rc = mdb_dbi_open(txn, NULL, 0, &r->dbi)) != 0 ||
+	    (rc = rlmdb_dbis(r, txn, 0)) != 0 ||
 	    (rc = mdb_txn_commit(txn)) != 0)
 		goto fail;
 	for (s = 0; s < BENCH_MAX_THREADS; s++) {
@@ -390,6 +481,16 @@ fail:
 	return mdb_fail("open", rc);
 }
 
+int bench_rlmdb_open(void **h, const char *path)
+{
+	return rlmdb_open(h, path, 0);
+}
+
+int bench_slmdb_open(void **h, const char *path)
+{
+	return rlmdb_open(h, path, 1);
+}
+
 int bench_rlmdb_get(void *h, int slot, const bench_data *d,
                     const uint32_t *idx, size_t m)
 {
@@ -405,6 +506,8 @@ int bench_rlmdb_get(void *h, int slot, const bench_data *d,
 			uint32_t j = idx[i];
 			MDB_val k = { d->klen[j], BKEY(d, j) }, v;
 			rc = mdb_get(t, r->dbi, &k, &v);
+			if (rc == 0 && rlmdb_value(r, &k, &v))
+				rc = MDB_CORRUPTED;
 			if (rc != 0 || v.mv_size != d->vlen[j]) {
 				mdb_txn_reset(t);
 				return mdb_fail("mdb_get", rc ? rc : MDB_CORRUPTED);
@@ -433,6 +536,10 @@ int bench_rlmdb_scan(void *h, size_t *count)
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (rlmdb_value(r, &k, &v)) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
 		bench_use(k.mv_data, k.mv_size);
 		bench_use(v.mv_data, v.mv_size);
 		if (++c % BENCH_SAMPLE_EVERY == 0)
@@ -456,16 +563,15 @@ int bench_rlmdb_commits(void *h, int slot, const bench_data *d,
 	(void)slot;
 	for (size_t i = 0; i < m; i++) {
 		size_t j = first + i;
-		MDB_val k = { d->klen[j], BKEY(d, j) };
-		MDB_val v = { d->vlen[j], BVAL(d, j) };
 		MDB_txn *txn;
 		if ((rc = mdb_txn_begin(r->env, NULL, 0, &txn)) != 0)
 			return mdb_fail("mdb_txn_begin", rc);
-		if ((rc = mdb_put(txn, r->dbi, &k, &v, 0)) != 0) {
+		if ((rc = rlmdb_put(r, txn, BKEY(d, j), d->klen[j], BVAL(d, j),
+		                    d->vlen[j])) != 0) {
 			mdb_txn_abort(txn);
 			return mdb_fail("mdb_put", rc);
 		}
-		if ((rc = mdb_txn_commit(txn)) != 0)
+		if ((rc = rlmdb_commit(r, txn)) != 0)
 			return mdb_fail("mdb_txn_commit", rc);
 	}
 	return 0;
