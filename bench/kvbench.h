@@ -29,8 +29,10 @@ typedef struct bench_data {
 #define BENCH_KEY_MAX 47
 #define BENCH_VAL_MAX 255
 
-/* Records per write transaction of a bulk load (bounds LMDB's dirty
- * pages) and gets (or record updates) per transaction. */
+/* Records per write transaction of a bulk load on LMDB and PostgreSQL
+ * (bounds LMDB's dirty pages; SQLite stores load in one transaction, as
+ * SQLite spills to its log), and gets (or record updates) per
+ * transaction. */
 #define BENCH_LOAD_CHUNK 100000
 #define BENCH_GETS_PER_TXN 1000
 /* dbm.sqlite3-style bulk loads are timed on at most this many puts. */

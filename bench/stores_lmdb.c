@@ -71,7 +71,8 @@ static void libkv_uri(char *uri, size_t size, const char *scheme,
 		         strchr(server, '?') ? '&' : '?');
 }
 
-static int libkv_load(const char *scheme, const char *path,
+/* A bulk load in transactions of chunk puts. */
+static int libkv_load(const char *scheme, const char *path, size_t chunk,
                       const bench_data *d, size_t *timed, double *seconds)
 {
 	char uri[4096];
@@ -86,7 +87,7 @@ static int libkv_load(const char *scheme, const char *path,
 	if ((st = kv_db_open(&db, uri, &o)) != KV_OK)
 		return kv_fail("kv_db_open", st, NULL);
 	for (size_t i = 0; i < d->n;) {
-		size_t end = min_sz(i + BENCH_LOAD_CHUNK, d->n);
+		size_t end = min_sz(i + chunk, d->n);
 		kv_txn *txn;
 		if ((st = kv_txn_begin(&txn, db, 0)) != KV_OK)
 			goto fail;
@@ -130,19 +131,21 @@ static int libkv_open(void **h, const char *scheme, const char *path)
 int bench_libkv_lmdb_load(const char *path, const bench_data *d,
                           size_t *timed, double *seconds)
 {
-	return libkv_load("lmdb", path, d, timed, seconds);
+	return libkv_load("lmdb", path, BENCH_LOAD_CHUNK, d, timed,
+	                  seconds);
 }
 
 int bench_libkv_sqlite_load(const char *path, const bench_data *d,
                             size_t *timed, double *seconds)
 {
-	return libkv_load("sqlite", path, d, timed, seconds);
+	return libkv_load("sqlite", path, d->n, d, timed, seconds);
 }
 
 int bench_libkv_pg_load(const char *path, const bench_data *d,
                         size_t *timed, double *seconds)
 {
-	return libkv_load("postgresql", path, d, timed, seconds);
+	return libkv_load("postgresql", path, BENCH_LOAD_CHUNK, d, timed,
+	                  seconds);
 }
 
 int bench_libkv_pg_open(void **h, const char *path)
