@@ -1,9 +1,11 @@
 # bench/chart.gp - kvbench's charts from its TSV (run by make bench-chart).
 # gnuplot -e "results='bench-results.tsv'" -e "scaling='bench-scaling.tsv'"
 #   [-e "srcdir='...'"] chart.gp
-# bench.png: the ratios libkv/alternative per workload (log scale, 1 is
-# parity): the median of the per-round ratios (chart.awk).  bench-scaling.png, when scaling names a file: get latency,
-# load rate and file size against N.
+# bench.png: the ratios libkv/alternative per workload, and what the
+# format alone leaves of the raw backends (sealed/raw), on a log scale
+# where 1 is parity: the median of the per-round ratios (chart.awk).
+# bench-scaling.png, when scaling names a file: get latency, load rate and
+# file size against N.
 if (!exists("srcdir")) srcdir = system("dirname " . ARG0)
 if (!exists("scaling")) scaling = ""
 
@@ -26,6 +28,8 @@ plot "< awk -f " . srcdir . "/chart.awk " . results \
 	'' using 3 title "libkv-sqlite / raw SQLite", \
 	'' using 4 title "libkv-lmdb / GDBM", \
 	'' using 5 title "libkv-sqlite / dbm.sqlite3-style", \
+	'' using 6 title "format alone: sealed LMDB / raw LMDB", \
+	'' using 7 title "format alone: sealed SQLite / raw SQLite", \
 	1 with lines lc rgb "black" dt 2 notitle
 
 if (strlen(scaling) == 0) exit
