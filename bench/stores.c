@@ -123,8 +123,8 @@ static void rsql_free(rsql *s)
 /* Dict (and kv_meta, sealed) in a new store. */
 static int rsql_tables(rsql *s)
 {
-	int have = 0;
 	sqlite3_stmt *q;
+	int have;
 
 	if (s->kind != SQL_SEALED)
 		return sql_exec(s->db, SQL_TABLE);
@@ -205,12 +205,11 @@ static int rsql_put(rsql *s, const bench_data *d, size_t i)
 static int rsql_commit(rsql *s)
 {
 	unsigned char buf[8];
-	uint64_t sum = s->first->digest_sum;
 	int rc;
 
 	if (s->kind == SQL_SEALED) {
 		for (int i = 0; i < 8; i++)
-			buf[i] = (unsigned char)(sum >> (8 * i));
+			buf[i] = (unsigned char)(s->first->digest_sum >> (8 * i));
 		sqlite3_bind_blob(s->digest, 1, buf, sizeof buf, SQLITE_STATIC);
 		rc = sqlite3_step(s->digest);
 		sqlite3_reset(s->digest);
@@ -409,30 +408,33 @@ static int rsql_scan(void *h, size_t *count)
 	return 0;
 }
 
-/* raw, dbm: each put autocommits; sealed: a transaction with the digest.
- * raw, sealed: every commit synced; dbm.sqlite3 keeps SQLite's default. */
+/* One put as a transaction of its own: raw and dbm autocommit; sealed
+ * writes the digest in the same transaction. */
+static int rsql_put_commit(rsql *s, const bench_data *d, size_t i)
+{
+	if (s->kind != SQL_SEALED)
+		return rsql_put(s, d, i);
+	if (sql_exec(s->db, "BEGIN IMMEDIATE"))
+		return -1;
+	if (rsql_put(s, d, i)) {
+		sql_exec(s->db, "ROLLBACK");
+		return -1;
+	}
+	return rsql_commit(s);
+}
+
 static int rsql_commits(void *h, int slot, const bench_data *d,
                         size_t first, size_t m)
 {
 	rsql *s = rsql_slot(h, slot);
 
+	/* raw, sealed: every commit synced; dbm.sqlite3 keeps SQLite's
+	 * default. */
 	if (s->kind != SQL_DBM && sql_exec(s->db, "PRAGMA synchronous = FULL"))
 		return -1;
-	for (size_t i = 0; i < m; i++) {
-		if (s->kind != SQL_SEALED) {
-			if (rsql_put(s, d, first + i))
-				return -1;
-			continue;
-		}
-		if (sql_exec(s->db, "BEGIN IMMEDIATE"))
+	for (size_t i = 0; i < m; i++)
+		if (rsql_put_commit(s, d, first + i))
 			return -1;
-		if (rsql_put(s, d, first + i)) {
-			sql_exec(s->db, "ROLLBACK");
-			return -1;
-		}
-		if (rsql_commit(s))
-			return -1;
-	}
 	return 0;
 }
 
