@@ -17,8 +17,9 @@
  * child process of its own (so that its peak RSS and heap are its own)
  * that loads the store and runs one repetition of every workload; each
  * libkv store runs right before the raw store it is compared with.  Then
- * each libkv store duels its raw backend (duel.c): one child runs both,
- * alternating them block by block, so that the machine's drift weighs on
+ * each libkv store, and each sealed store (a raw backend doing only what
+ * libkv's format asks), duels its raw backend (duel.c): one child runs
+ * both, alternating them block by block, so that the machine's drift weighs on
  * both halves of their ratios alike.  Each figure is the median over the
  * rounds, in ops/s.  report.c prints the tables, the ratios
  * libkv/alternative (of the medians, and the median of the per-round

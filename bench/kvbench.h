@@ -4,8 +4,9 @@
  * kvbench.c makes the data set, rounds.c runs the stores in rounds (each
  * store once a round, in a child process of its own), and report.c prints
  * the report; stores.c and stores_lmdb.c drive each store (libkv on LMDB
- * and SQLite, raw LMDB, raw SQLite, SQLite as Python's dbm.sqlite3 uses
- * it, GDBM) through one table of functions.  A function returns 0 on
+ * and SQLite, raw LMDB, raw SQLite, each raw backend doing only what
+ * libkv's format asks, SQLite as Python's dbm.sqlite3 uses it, GDBM)
+ * through one table of functions.  A function returns 0 on
  * success and -1 (after printing why) on failure.
  */
 #ifndef KVBENCH_H

@@ -1,7 +1,7 @@
 /*
  * bench/stores.c - the stores kvbench compares, behind bench_store: the
- * table, and the drivers of SQLite and GDBM (libkv and raw LMDB are in
- * stores_lmdb.c).
+ * table, and the drivers of SQLite and GDBM (libkv, raw LMDB and
+ * sealed-lmdb are in stores_lmdb.c).
  *
  *  raw-sqlite                prepared statements, WAL, synchronous=NORMAL
  *                            and one transaction for the bulk load, a read

@@ -1,6 +1,7 @@
 /*
  * bench/stores_lmdb.c - the stores kvbench drives through libkv, and raw
- * LMDB (see stores.c for the table and the others).
+ * LMDB with and without libkv's format (see stores.c for the table and
+ * the others).
  *
  *  libkv-lmdb, libkv-sqlite  libkv through its public API (seals checked
  *                            on every read, default durability: every
